@@ -1,0 +1,27 @@
+"""Symbolic derivation: per-step adjoint equations and the BPTT recurrence of a cell."""
+
+from __future__ import annotations
+
+from .model import (
+    Adjoint,
+    AdjointTerm,
+    Derivation,
+    ForwardValue,
+    LinearGroup,
+    LinearOperandAdjoint,
+    Stage,
+)
+from .reverse import adjoint_symbol, derive, seed_symbol
+
+__all__ = [
+    "Adjoint",
+    "AdjointTerm",
+    "Derivation",
+    "ForwardValue",
+    "LinearGroup",
+    "LinearOperandAdjoint",
+    "Stage",
+    "adjoint_symbol",
+    "derive",
+    "seed_symbol",
+]

@@ -1,0 +1,363 @@
+"""Render a derivation into a NumPy kernel module (``lstm_sym/kernels/<cell>.py``).
+
+The Python side works out every cell-specific line (stacked weights, hoisted projections,
+the per-step forward and backward statements printed from SymPy); the Jinja2 template
+``kernel.py.jinja`` holds the fixed structure (validation, public API, docstrings).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy
+
+from ..derive.model import Derivation, ForwardValue, LinearGroup
+from ..derive.reverse import seed_symbol
+from ..spec.model import CellSpec, previous
+from .environment import template_environment
+from .printers import numpy_code
+
+__all__ = ["render_kernel"]
+
+
+def _size(n_h: int, n_d: int) -> str:
+    """Format ``n_h·H + n_d·D`` as Python source (``"2 * H + D"``, ``"0"``)."""
+    parts = []
+    if n_h:
+        parts.append("H" if n_h == 1 else f"{n_h} * H")
+    if n_d:
+        parts.append("D" if n_d == 1 else f"{n_d} * D")
+    return " + ".join(parts) if parts else "0"
+
+
+@dataclass(frozen=True)
+class _Columns:
+    operand: str
+    start: str
+    stop: str
+    width: str
+    is_input: bool
+
+
+@dataclass(frozen=True)
+class _StackView:
+    """Rows of one member (or one parameter) inside a stacked buffer."""
+
+    name: str
+    start: str
+    stop: str
+
+
+def _columns(spec: CellSpec, group: LinearGroup) -> list[_Columns]:
+    n_h = n_d = 0
+    columns = []
+    for operand in group.operands:
+        is_input = operand == spec.input_name
+        start = _size(n_h, n_d)
+        if is_input:
+            n_d += 1
+        else:
+            n_h += 1
+        columns.append(
+            _Columns(operand, start, _size(n_h, n_d), "D" if is_input else "H", is_input)
+        )
+    return columns
+
+
+def _rows(group: LinearGroup) -> list[_StackView]:
+    return [
+        _StackView(m.target, _size(k, 0), _size(k + 1, 0)) for k, m in enumerate(group.maps)
+    ]
+
+
+def _history(spec: CellSpec, name: str) -> str:
+    """Source of the (T, B, ·) history of an operand for the weight-gradient GEMM."""
+    if name == spec.input_name:
+        return "xs"
+    if name.endswith("_prev"):
+        return f"{name[: -len('_prev')]}_seq[:T]"
+    return f"{name}_seq"
+
+
+class _KernelBuilder:
+    def __init__(self, derivation: Derivation) -> None:
+        self.derivation = derivation
+        self.spec = derivation.spec
+        self.cached = set(derivation.cached)
+        self.states = set(self.spec.state_names)
+        self.elementwise_params = [a.name for a in derivation.parameter_adjoints]
+        vector_params = set(self.spec.parameter_names)
+        for group in derivation.groups:
+            for linear_map in group.maps:
+                vector_params.discard(linear_map.weight)
+                vector_params.discard(linear_map.bias or "")
+        self.free_params = [p for p in self.spec.parameter_names if p in vector_params]
+
+    # -- forward ----------------------------------------------------------------------------
+    def group_setup(self) -> list[str]:
+        """Stack each group's weights and hoist its input projection out of the loop."""
+        lines: list[str] = []
+        spec = self.spec
+        for group in self.derivation.groups:
+            k = group.index
+            rows = len(group.maps)
+            weights = ", ".join(f'params["{m.weight}"]' for m in group.maps)
+            lines.append(f"# Linear maps on [{', '.join(group.operands)}], stacked: one GEMM.")
+            lines.append(f"W_stack{k} = np.concatenate(({weights},), axis=0)")
+            biases = []
+            for m in group.maps:
+                biases.append(f'params["{m.bias}"]' if m.bias else "np.zeros(H, dtype)")
+            lines.append(f"b_stack{k} = np.concatenate(({', '.join(biases)},))")
+            columns = _columns(spec, group)
+            hoisted = [c for c in columns if c.is_input]
+            width = _size(rows, 0)
+            if hoisted:
+                c = hoisted[0]
+                lines.append("# Input projection of every step at once, hoisted out of the loop.")
+                lines.append(
+                    f"a_stack{k}_seq = np.matmul(xs.reshape(T * B, D), "
+                    f"W_stack{k}[:, {c.start}:{c.stop}].T).reshape(T, B, {width})"
+                )
+                lines.append(f"a_stack{k}_seq += b_stack{k}")
+            else:
+                lines.append(
+                    f"a_stack{k}_seq = np.broadcast_to(b_stack{k}, (T, B, {width})).copy()"
+                )
+            for c in columns:
+                if not c.is_input:
+                    lines.append(
+                        f"W_stack{k}_{c.operand}_T = "
+                        f"np.ascontiguousarray(W_stack{k}[:, {c.start}:{c.stop}].T)"
+                    )
+            if any(not c.is_input for c in columns):
+                lines.append(f"product{k} = np.empty((B, {width}), dtype)")
+        return lines
+
+    def cache_setup(self) -> list[str]:
+        return [f"{name}_seq = np.empty((T, B, H), dtype)" for name in self.derivation.cached
+                if not self.is_linear_target(name)]
+
+    def is_linear_target(self, name: str) -> bool:
+        return any(m.target == name for g in self.derivation.groups for m in g.maps)
+
+    def forward_step(self) -> list[str]:
+        lines: list[str] = []
+        for state in self.spec.state_names:
+            lines.append(f"{previous(state)} = {state}_seq[t]")
+        for stage in self.derivation.stages:
+            if isinstance(stage, LinearGroup):
+                k = stage.index
+                lines.append(f"a_stack{k} = a_stack{k}_seq[t]")
+                for c in _columns(self.spec, stage):
+                    if not c.is_input:
+                        lines.append(
+                            f"np.matmul({c.operand}, W_stack{k}_{c.operand}_T, out=product{k})"
+                        )
+                        lines.append(f"a_stack{k} += product{k}")
+                for row in _rows(stage):
+                    lines.append(f"{row.name} = a_stack{k}[:, {row.start}:{row.stop}]")
+                continue
+            lines += self.assign_forward(stage)
+        return lines
+
+    def assign_forward(self, stage: ForwardValue) -> list[str]:
+        target = stage.target
+        code = numpy_code(stage.expr)
+        if target in self.states:
+            return [f"{target} = {target}_seq[t + 1]", f"{target}[...] = {code}"]
+        if target in self.cached:
+            return [f"{target} = {target}_seq[t]", f"{target}[...] = {code}"]
+        return [f"{target} = {code}"]
+
+    # -- backward ---------------------------------------------------------------------------
+    def backward_setup(self) -> list[str]:
+        lines = []
+        for group in self.derivation.groups:
+            k = group.index
+            lines.append(f'W_stack{k} = cache["W_stack{k}"]')
+            lines.append(f"da_stack{k}_seq = np.empty((T, B, {_size(len(group.maps), 0)}), dtype)")
+            for c in _columns(self.spec, group):
+                if not c.is_input:
+                    lines.append(
+                        f"W_stack{k}_{c.operand} = "
+                        f"np.ascontiguousarray(W_stack{k}[:, {c.start}:{c.stop}])"
+                    )
+        for name in self.elementwise_params:
+            lines.append(f'{name} = cache["params"]["{name}"]')
+            lines.append(f"d_{name}_sum = np.zeros(H, dtype)")
+        return lines
+
+    def backward_step(self) -> list[str]:
+        derivation = self.derivation
+        lines: list[str] = []
+        needed: set[str] = set()
+        for adjoint in derivation.adjoints + derivation.parameter_adjoints:
+            needed |= {s.name for s in adjoint.expr.free_symbols}
+        for adjoint in derivation.previous_state_adjoints:
+            needed |= {s.name for s in adjoint.expr.free_symbols}
+        for state in self.spec.state_names:
+            if previous(state) in needed:
+                lines.append(f"{previous(state)} = {state}_seq[t]")
+            if state in needed:
+                lines.append(f"{state} = {state}_seq[t + 1]")
+        for name in derivation.cached:
+            if name in needed and not self.is_linear_target(name):
+                lines.append(f"{name} = {name}_seq[t]")
+        output = self.spec.output_state
+        for state in self.spec.state_names:
+            seed = seed_symbol(state).name
+            if state == output:
+                lines.append(f"{seed} = dhs[t] + d_{state}_carry")
+            else:
+                lines.append(f"{seed} = d_{state}_carry")
+        for stage in reversed(derivation.stages):
+            if isinstance(stage, LinearGroup):
+                k = stage.index
+                lines.append(f"da_stack{k} = da_stack{k}_seq[t]")
+                for row in _rows(stage):
+                    adjoint = derivation.adjoint(row.name)
+                    lines.append(
+                        f"da_stack{k}[:, {row.start}:{row.stop}] = {numpy_code(adjoint.expr)}"
+                    )
+                for c in _columns(self.spec, stage):
+                    if not c.is_input:
+                        lines.append(
+                            f"d_{c.operand}__stack{k} = np.matmul(da_stack{k}, W_stack{k}_{c.operand})"
+                        )
+                continue
+            if stage.equation is None:
+                continue
+            adjoint = derivation.adjoint(stage.target)
+            lines.append(f"{adjoint.symbol.name} = {numpy_code(adjoint.expr)}")
+        for adjoint in derivation.parameter_adjoints:
+            lines.append(f"d_{adjoint.name}_sum += ({numpy_code(adjoint.expr)}).sum(axis=0)")
+        for adjoint in derivation.previous_state_adjoints:
+            state = adjoint.name[: -len("_prev")]
+            lines.append(f"d_{state}_carry = {self.carry_code(adjoint.expr)}")
+        return lines
+
+    @staticmethod
+    def carry_code(expr: sympy.Expr) -> str:
+        if not expr.free_symbols:
+            return f"np.full((B, H), {numpy_code(expr)}, dtype)"
+        return numpy_code(expr)
+
+    def weight_gradients(self) -> list[str]:
+        lines = []
+        input_terms = []
+        for group in self.derivation.groups:
+            k = group.index
+            width = _size(len(group.maps), 0)
+            lines.append(f"da_stack{k}_flat = da_stack{k}_seq.reshape(T * B, {width})")
+            lines.append(f"dW_stack{k} = np.empty_like(W_stack{k})")
+            for c in _columns(self.spec, group):
+                history = _history(self.spec, c.operand)
+                lines.append(
+                    f"dW_stack{k}[:, {c.start}:{c.stop}] = np.matmul(da_stack{k}_flat.T, "
+                    f"{history}.reshape(T * B, {c.width}))"
+                )
+                if c.is_input:
+                    input_terms.append(
+                        f"np.matmul(da_stack{k}_flat, W_stack{k}[:, {c.start}:{c.stop}])"
+                    )
+            lines.append(f"db_stack{k} = da_stack{k}_flat.sum(axis=0)")
+        lines.append(f"dxs = ({' + '.join(input_terms)}).reshape(T, B, D)")
+        return lines
+
+    def gradient_entries(self) -> list[tuple[str, str]]:
+        entries: dict[str, str] = {}
+        for group in self.derivation.groups:
+            k = group.index
+            for row, m in zip(_rows(group), group.maps, strict=True):
+                entries[m.weight] = f"dW_stack{k}[{row.start}:{row.stop}]"
+                if m.bias:
+                    entries[m.bias] = f"db_stack{k}[{row.start}:{row.stop}]"
+        for name in self.elementwise_params:
+            entries[name] = f"d_{name}_sum"
+        return [(name, entries[name]) for name in self.spec.parameter_names]
+
+    def init_entries(self) -> tuple[list[str], list[tuple[str, str]]]:
+        lines = []
+        entries: dict[str, str] = {}
+        for group in self.derivation.groups:
+            k = group.index
+            columns = _columns(self.spec, group)
+            lines.append(
+                f"W_stack{k} = rng.uniform(-bound, bound, size=({_size(len(group.maps), 0)}, "
+                f"{columns[-1].stop})).astype(dtype)"
+            )
+            biased = [m for m in group.maps if m.bias]
+            if biased:
+                lines.append(
+                    f"b_stack{k} = rng.uniform(-bound, bound, size=({_size(len(group.maps), 0)},))"
+                    ".astype(dtype)"
+                )
+            for row, m in zip(_rows(group), group.maps, strict=True):
+                entries[m.weight] = f"W_stack{k}[{row.start}:{row.stop}]"
+                if m.bias:
+                    entries[m.bias] = f"b_stack{k}[{row.start}:{row.stop}]"
+        for name in self.free_params:
+            entries[name] = "rng.uniform(-bound, bound, size=(H,)).astype(dtype)"
+        return lines, [(name, entries[name]) for name in self.spec.parameter_names]
+
+    def shape_entries(self) -> list[tuple[str, str]]:
+        shapes = []
+        for name in self.spec.parameter_names:
+            shape = self.spec.parameter_shape(name)
+            text = ", ".join(re.sub(r"(\d+)([HD])", r"\1 * \2", part) for part in shape)
+            shapes.append((name, f"({text},)" if len(shape) == 1 else f"({text})"))
+        return shapes
+
+
+def render_kernel(derivation: Derivation, source: str, command: str) -> str:
+    """Render the NumPy kernel module of ``derivation``.
+
+    Parameters
+    ----------
+    derivation : Derivation
+        The cell's forward stages and adjoints.
+    source : str
+        The spec file, as it should be named in the header (relative path).
+    command : str
+        The command that regenerates the file, named in the header.
+
+    Returns
+    -------
+    str
+        Python source, ending in a newline.
+    """
+    builder = _KernelBuilder(derivation)
+    spec = derivation.spec
+    init_lines, init_entries = builder.init_entries()
+    template = template_environment().get_template("kernel.py.jinja")
+    return template.render(
+        spec=spec,
+        source=source,
+        command=command,
+        equations=[_equation_text(e) for e in spec.equations],
+        group_setup=builder.group_setup(),
+        cache_setup=builder.cache_setup(),
+        forward_step=builder.forward_step(),
+        backward_setup=builder.backward_setup(),
+        backward_step=builder.backward_step(),
+        weight_gradients=builder.weight_gradients(),
+        gradient_entries=builder.gradient_entries(),
+        init_lines=init_lines,
+        init_entries=init_entries,
+        shape_entries=builder.shape_entries(),
+        cached=[n for n in derivation.cached if not builder.is_linear_target(n)],
+        groups=[g.index for g in derivation.groups],
+        elementwise_params=builder.elementwise_params,
+        first_param=spec.parameter_names[0],
+    )
+
+
+def _equation_text(equation: object) -> str:
+    from ..spec.model import LinearMap
+
+    if isinstance(equation, LinearMap):
+        bias = f" + {equation.bias}" if equation.bias else ""
+        return f"{equation.target} = {equation.weight} @ [{', '.join(equation.operands)}]{bias}"
+    assert hasattr(equation, "expr")
+    return f"{equation.target} = {numpy_code(equation.expr).replace('np.', '')}"

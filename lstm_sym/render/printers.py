@@ -1,0 +1,82 @@
+"""SymPy printers for the two targets: NumPy source and LaTeX in the lecture's notation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+__all__ = ["KernelPrinter", "LectureLatexPrinter", "numpy_code"]
+
+
+class KernelPrinter(NumPyPrinter):  # type: ignore[misc]
+    """NumPy printer writing ``np.tanh``, and ``_sigmoid`` for the stable sigmoid node.
+
+    Only right-hand sides are printed; the template writes ``lhs = rhs`` itself (printing an
+    assignment whose right-hand side is a bare call crashes NumPyPrinter, sympy#30395).
+    """
+
+    def __init__(self) -> None:
+        super().__init__({"fully_qualified_modules": True, "strict": True})
+
+    def _module_format(self, fqn: str, register: bool = True) -> str:
+        if fqn.startswith("numpy."):
+            return "np." + fqn[len("numpy.") :]
+        return str(super()._module_format(fqn, register))
+
+    def _print_sigmoid(self, expr: sympy.Expr) -> str:
+        return f"_sigmoid({self._print(expr.args[0])})"
+
+
+_KERNEL_PRINTER = KernelPrinter()
+
+
+def numpy_code(expr: sympy.Expr) -> str:
+    """Print ``expr`` as a NumPy expression over variables named like its symbols."""
+    return str(_KERNEL_PRINTER.doprint(expr))
+
+
+class LectureLatexPrinter(LatexPrinter):  # type: ignore[misc]
+    """LaTeX printer in the lecture's notation: ``⊙`` for elementwise products, σ, tanh.
+
+    Parameters
+    ----------
+    symbol_latex : Mapping of sympy.Symbol to str
+        LaTeX of every symbol, time index included (``f`` → ``f_t``, ``d_C`` → ``\\delta C_t``).
+    """
+
+    def __init__(self, symbol_latex: Mapping[sympy.Symbol, str]) -> None:
+        super().__init__(
+            {
+                "mul_symbol": r" \odot ",
+                "symbol_names": dict(symbol_latex),
+                "order": "none",
+            }
+        )
+
+    def _print_sigmoid(self, expr: sympy.Expr) -> str:
+        return rf"\sigma\left({self._print(expr.args[0])}\right)"
+
+    def _print_Mul(self, expr: sympy.Mul) -> str:
+        coefficient, factors = expr.as_coeff_mul()
+        if coefficient < 0:
+            return "- " + self._print_Mul(-expr) if coefficient != -1 or factors else "-1"
+        # Adjoints first, as the chain rule is read: δh_t ⊙ o_t ⊙ (1 − tanh²(C_t)).
+        ordered = sorted(factors, key=lambda f: 0 if str(f).startswith("d_") else 1)
+        parts = [self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in ordered]
+        text = r" \odot ".join(parts)
+        if coefficient != 1:
+            text = f"{self._print(coefficient)} {text}"
+        return text
+
+    def _print_Pow(self, expr: sympy.Pow) -> str:
+        base, exponent = expr.args
+        if isinstance(base, sympy.Symbol) and exponent == 2:
+            name = str(self._print(base))
+            if name.startswith(r"\tanh"):
+                return rf"\tanh^{{2}}{name[len(chr(92) + 'tanh'):]}"
+            return rf"{name}^{{2}}"
+        return str(super()._print_Pow(expr))

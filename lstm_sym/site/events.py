@@ -1,0 +1,164 @@
+"""What the site build does besides rendering Markdown: the MkDocs event handlers.
+
+MkDocs loads ``lstm_sym/site/hooks.py`` once per process (``mkdocs serve`` never re-imports it),
+so that file only forwards each event here after reloading this module at the start of every
+build: edits to the site code take effect on the next rebuild. State that must outlive a reload
+(the verification cache) is passed in by the forwarding module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+from lstm_sym.site import mathjax, verification
+
+__all__ = [
+    "VERIFICATION_PAGE",
+    "BuildState",
+    "on_build_error",
+    "on_config",
+    "on_page_markdown",
+    "on_post_build",
+    "on_pre_build",
+]
+
+#: The page whose marker is replaced by the verification report.
+VERIFICATION_PAGE = "verification.md"
+
+#: Cache of verification results keyed by :func:`lstm_sym.site.verification.fingerprint`.
+VerificationCache = MutableMapping[str, list[verification.CellReport]]
+
+
+class BuildState:
+    """What one build carries from event to event.
+
+    Parameters
+    ----------
+    root
+        The folder that holds ``mkdocs.yml``.
+    cache
+        Verification results of earlier builds in this process, by source fingerprint.
+    """
+
+    def __init__(self, root: Path, cache: VerificationCache) -> None:
+        self.root = root
+        self.cache = cache
+        self.key = ""
+        self.run: verification.VerificationRun | None = None
+        self.reports: list[verification.CellReport] | None = None
+
+    def roots(self) -> list[Path]:
+        """Folders the verification child may import ``lstm_sym`` from, in search order."""
+        entries = [Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        return [*entries, self.root]
+
+    def start_verification(self) -> None:
+        """Start the verification child, unless these exact sources were verified already."""
+        self.key = verification.fingerprint(self.roots())
+        cached = self.cache.get(self.key)
+        if cached is not None:
+            self.reports = cached
+        else:
+            self.run = verification.start(self.root)
+
+    def collect_verification(self) -> list[verification.CellReport]:
+        """Wait for the verification and fail the build if any kernel failed a check.
+
+        Raises
+        ------
+        mkdocs.exceptions.PluginError
+            Naming each failing kernel and tensor, or saying why verification could not run.
+        """
+        if self.reports is None:
+            if self.run is None:
+                raise PluginError("lstm_sym: verification was never started")
+            try:
+                self.reports = self.run.reports()
+            except verification.VerificationError as exc:
+                raise PluginError(f"lstm_sym: {exc}") from exc
+            finally:
+                self.run = None
+        message = verification.failure_message(self.reports)
+        if message is not None:
+            raise PluginError(f"lstm_sym: kernel verification failed\n{message}")
+        self.cache[self.key] = self.reports
+        return self.reports
+
+    def cancel(self) -> None:
+        """Stop a verification child that is still running."""
+        if self.run is not None:
+            self.run.cancel()
+            self.run = None
+
+
+_state: BuildState | None = None
+
+
+def _current() -> BuildState:
+    if _state is None:
+        raise PluginError("lstm_sym: site hooks used before on_config")
+    return _state
+
+
+def _absolute_snippet_paths(config: MkDocsConfig, root: Path) -> None:
+    """Resolve ``pymdownx.snippets`` base paths against ``mkdocs.yml``, not the working folder."""
+    options: dict[str, Any] = config.mdx_configs.setdefault("pymdownx.snippets", {})
+    base = options.get("base_path", ["."])
+    paths = [base] if isinstance(base, str) else list(base)
+    options["base_path"] = [str((root / p).resolve()) for p in paths]
+
+
+def on_config(config: MkDocsConfig, cache: VerificationCache) -> MkDocsConfig:
+    """Prepare a build: make paths independent of the working folder, reset the build state."""
+    global _state
+    root = Path(config.config_file_path).resolve().parent
+    if str(root) not in sys.path:
+        sys.path.append(str(root))
+    _absolute_snippet_paths(config, root)
+    _state = BuildState(root, cache)
+    return config
+
+
+def on_pre_build(config: MkDocsConfig) -> None:
+    """Start verifying the kernels, in parallel with the rest of the build."""
+    del config
+    _current().start_verification()
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Fill the verification page with this build's verification report."""
+    del config, files
+    if page.file.src_uri != VERIFICATION_PAGE:
+        return markdown
+    if verification.MARKER not in markdown:
+        raise PluginError(
+            f"lstm_sym: {VERIFICATION_PAGE} lacks the marker line {verification.MARKER}"
+        )
+    reports = _current().collect_verification()
+    return markdown.replace(verification.MARKER, verification.render_markdown(reports))
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    """Copy MathJax into the built site; fail if verification failed even without its page."""
+    state = _current()
+    state.collect_verification()
+    try:
+        mathjax.copy_mathjax(Path(config.site_dir))
+    except mathjax.MathJaxNotFoundError as exc:
+        raise PluginError(f"lstm_sym: {exc}") from exc
+
+
+def on_build_error(error: Exception) -> None:
+    """Do not leave a verification child running when the build stops early."""
+    del error
+    if _state is not None:
+        _state.cancel()

@@ -1,0 +1,388 @@
+"""The verification page, produced during every site build.
+
+:func:`start` launches ``python -m lstm_sym.site.verification`` in a child process, which calls
+:func:`lstm_sym.verify.report.verify_all` and prints the reports as JSON. Running it in a fresh
+process means ``mkdocs serve`` always checks the kernels as they are on disk (no stale imports),
+the check overlaps with the rest of the build, and ``PYTHONPATH`` decides which checkout is
+verified. :func:`render_markdown` turns the reports into the Markdown that replaces the marker in
+``docs/verification.md``; :func:`failure_message` names every failing kernel and tensor so the
+build can stop with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "MARKER",
+    "CellReport",
+    "VerificationError",
+    "VerificationRun",
+    "failure_message",
+    "fingerprint",
+    "main",
+    "parse_reports",
+    "render_markdown",
+    "start",
+]
+
+#: The line in ``docs/verification.md`` that the build replaces with the report.
+MARKER = "<!-- lstm-sym:verification-report -->"
+
+#: Seconds the child process may take before the build gives up.
+TIMEOUT_S = 600.0
+
+
+class VerificationError(RuntimeError):
+    """Raised when the verification could not run, or one of its checks failed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CellReport:
+    """A JSON-safe copy of one :class:`lstm_sym.verify.report.CellVerification`."""
+
+    cell: str
+    passed: bool
+    failures: list[str]
+    finite_differences: dict[str, float]
+    fd_tolerance: float
+    torch: dict[str, float] | None
+    torch_tolerance: float
+    symbolic_passed: bool
+    symbolic_max_abs_error: float
+    symbolic_digits: int
+    versions: dict[str, str]
+
+
+_FIELDS = tuple(field.name for field in dataclasses.fields(CellReport))
+
+
+def _to_plain(report: object) -> dict[str, Any]:
+    """Read the fields of a ``CellVerification`` (dataclass, attrs class or mapping)."""
+    if isinstance(report, Mapping):
+        return {name: report[name] for name in _FIELDS}
+    return {name: getattr(report, name) for name in _FIELDS}
+
+
+def _float_or_str(value: float) -> float | str:
+    """Keep JSON valid for non-finite numbers (NaN, inf) by spelling them as strings."""
+    value = float(value)
+    return value if math.isfinite(value) else repr(value)
+
+
+def _serialise(report: object) -> dict[str, Any]:
+    plain = _to_plain(report)
+    plain["finite_differences"] = {
+        str(k): _float_or_str(v) for k, v in plain["finite_differences"].items()
+    }
+    if plain["torch"] is not None:
+        plain["torch"] = {str(k): _float_or_str(v) for k, v in plain["torch"].items()}
+    for key in ("fd_tolerance", "torch_tolerance", "symbolic_max_abs_error"):
+        plain[key] = _float_or_str(plain[key])
+    plain["versions"] = {str(k): str(v) for k, v in plain["versions"].items()}
+    plain["failures"] = [str(f) for f in plain["failures"]]
+    plain["passed"] = bool(plain["passed"])
+    plain["symbolic_passed"] = bool(plain["symbolic_passed"])
+    plain["symbolic_digits"] = int(plain["symbolic_digits"])
+    plain["cell"] = str(plain["cell"])
+    return plain
+
+
+def _as_float(value: object) -> float:
+    return float(value)  # type: ignore[arg-type]
+
+
+def parse_reports(payload: str) -> list[CellReport]:
+    """Read the JSON printed by the child process back into :class:`CellReport` objects.
+
+    Parameters
+    ----------
+    payload
+        The child's standard output.
+
+    Returns
+    -------
+    list of CellReport
+        One report per cell, in the order ``verify_all`` returned them.
+    """
+    data = json.loads(payload)
+    reports = []
+    for item in data["reports"]:
+        torch = item["torch"]
+        reports.append(
+            CellReport(
+                cell=item["cell"],
+                passed=item["passed"],
+                failures=list(item["failures"]),
+                finite_differences={
+                    k: _as_float(v) for k, v in item["finite_differences"].items()
+                },
+                fd_tolerance=_as_float(item["fd_tolerance"]),
+                torch=None if torch is None else {k: _as_float(v) for k, v in torch.items()},
+                torch_tolerance=_as_float(item["torch_tolerance"]),
+                symbolic_passed=item["symbolic_passed"],
+                symbolic_max_abs_error=_as_float(item["symbolic_max_abs_error"]),
+                symbolic_digits=item["symbolic_digits"],
+                versions=dict(item["versions"]),
+            )
+        )
+    return reports
+
+
+def fingerprint(roots: Iterable[Path]) -> str:
+    """Hash the package sources under each root, so an unchanged checkout is not re-verified.
+
+    Parameters
+    ----------
+    roots
+        Folders that may hold an ``lstm_sym`` package (the ``PYTHONPATH`` entries and the
+        folder of ``mkdocs.yml``).
+
+    Returns
+    -------
+    str
+        A hex digest that changes whenever a ``.py``, ``.cell`` or ``.jinja`` file changes.
+    """
+    digest = hashlib.sha256()
+    digest.update(os.environ.get("PYTHONPATH", "").encode())
+    digest.update(sys.executable.encode())
+    for root in roots:
+        package = root / "lstm_sym"
+        if not package.is_dir():
+            continue
+        for path in sorted(package.rglob("*")):
+            if path.suffix in {".py", ".cell", ".jinja"} and "__pycache__" not in path.parts:
+                digest.update(str(path).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _child_env(root: Path) -> dict[str, str]:
+    """Environment for the child: ``PYTHONPATH`` entries first, then the site's own checkout."""
+    env = dict(os.environ)
+    entries = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    entries.append(str(root))
+    env["PYTHONPATH"] = os.pathsep.join(entries)
+    return env
+
+
+class VerificationRun:
+    """One verification in a child process, started now and collected later.
+
+    Parameters
+    ----------
+    root
+        The folder of ``mkdocs.yml``; the checkout whose kernels are verified, unless
+        ``PYTHONPATH`` names another one first.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._process: subprocess.Popen[str] | None = subprocess.Popen(
+            [sys.executable, "-m", "lstm_sym.site.verification"],
+            cwd=root,
+            env=_child_env(root),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._reports: list[CellReport] | None = None
+
+    def reports(self, timeout: float = TIMEOUT_S) -> list[CellReport]:
+        """Wait for the child and return its reports.
+
+        Raises
+        ------
+        VerificationError
+            If the child failed, timed out, or printed something unreadable.
+        """
+        if self._reports is not None:
+            return self._reports
+        process = self._process
+        if process is None:
+            raise VerificationError("verification was cancelled")
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            process.kill()
+            process.communicate()
+            raise VerificationError(f"verification did not finish within {timeout:.0f} s") from exc
+        finally:
+            self._process = None
+        if process.returncode != 0:
+            tail = "\n".join(stderr.strip().splitlines()[-15:])
+            raise VerificationError(
+                f"verification could not run (exit status {process.returncode}):\n{tail}"
+            )
+        try:
+            self._reports = parse_reports(stdout)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise VerificationError(f"unreadable verification output: {exc}") from exc
+        if not self._reports:
+            raise VerificationError("verify_all() returned no reports")
+        return self._reports
+
+    def cancel(self) -> None:
+        """Stop the child process if it is still running."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def start(root: Path) -> VerificationRun:
+    """Start verifying the kernels of the checkout at ``root`` in a child process."""
+    return VerificationRun(root)
+
+
+def failure_message(reports: Sequence[CellReport]) -> str | None:
+    """Describe every failed check, naming the kernel and tensor, or return ``None``.
+
+    Parameters
+    ----------
+    reports
+        The reports of one verification run.
+
+    Returns
+    -------
+    str or None
+        A message for the build log, or ``None`` when every kernel passed.
+    """
+    lines = []
+    for report in reports:
+        if report.passed and report.symbolic_passed:
+            continue
+        lines.append(f"kernel '{report.cell}' failed verification:")
+        failures = report.failures or [f"{report.cell}: a check failed (no details reported)"]
+        lines.extend(f"  - {failure}" for failure in failures)
+    return "\n".join(lines) if lines else None
+
+
+def _anchor(cell: str) -> str:
+    """The HTML id of a kernel's section: ``kernel-`` and the cell name, made URL-safe."""
+    return "kernel-" + re.sub(r"[^a-z0-9]+", "-", cell.lower()).strip("-")
+
+
+def _sci(value: float) -> str:
+    return f"{value:.2e}" if math.isfinite(value) else str(value)
+
+
+def _mark(ok: bool) -> str:
+    return '<span class="lstm-pass">pass</span>' if ok else '<span class="lstm-fail">FAIL</span>'
+
+
+def _render_cell(report: CellReport) -> list[str]:
+    status = "passed" if report.passed else "FAILED"
+    out = [f"## Kernel `{report.cell}` — {status} {{ #{_anchor(report.cell)} }}", ""]
+    torch = report.torch
+    header = "| Tensor | Finite differences | |"
+    rule = "| --- | ---: | :---: |"
+    if torch is not None:
+        header += " Torch autograd | |"
+        rule += " ---: | :---: |"
+    out += [header, rule]
+    for name in sorted(set(report.finite_differences) | set(torch or {})):
+        fd = report.finite_differences.get(name)
+        row = f"| `{name}` | "
+        row += "—" if fd is None else _sci(fd)
+        row += " | " + ("—" if fd is None else _mark(fd < report.fd_tolerance)) + " |"
+        if torch is not None:
+            tv = torch.get(name)
+            row += " " + ("—" if tv is None else _sci(tv))
+            row += " | " + ("—" if tv is None else _mark(tv < report.torch_tolerance)) + " |"
+        out.append(row)
+    out.append("")
+    out.append(
+        f"Relative error per tensor, ‖analytic − reference‖ / max(‖analytic‖, ‖reference‖). "
+        f"Finite differences must stay below {_sci(report.fd_tolerance)}"
+        + (
+            f"; the torch oracle below {_sci(report.torch_tolerance)}."
+            if torch is not None
+            else "."
+        )
+    )
+    out.append("")
+    if torch is None:
+        out += [
+            '!!! warning "Torch oracle not run"',
+            "",
+            "    PyTorch is not installed in the environment that built this page (or there is",
+            "    no torch oracle for this cell), so only finite differences and the symbolic",
+            "    identity were checked. Install the `torch` extra to add the third check.",
+            "",
+        ]
+    out += [
+        f"**Symbolic identity:** {_mark(report.symbolic_passed)} — largest absolute difference "
+        f"{_sci(report.symbolic_max_abs_error)}, evaluated with {report.symbolic_digits} "
+        "significant digits.",
+        "",
+    ]
+    if report.failures:
+        out += ['!!! failure "Failures"', ""]
+        out += [f"    - {failure}" for failure in report.failures]
+        out.append("")
+    return out
+
+
+def render_markdown(reports: Sequence[CellReport]) -> str:
+    """Render the verification reports as Markdown for the verification page.
+
+    Parameters
+    ----------
+    reports
+        The reports of one verification run.
+
+    Returns
+    -------
+    str
+        A summary table, one section per kernel and a table of library versions.
+    """
+    out = [
+        "| Kernel | Finite differences | Torch oracle | Symbolic identity |",
+        "| --- | :---: | :---: | :---: |",
+    ]
+    for r in reports:
+        fd_ok = all(v < r.fd_tolerance for v in r.finite_differences.values())
+        if r.torch is None:
+            torch_cell = "not run"
+        else:
+            torch_cell = _mark(all(v < r.torch_tolerance for v in r.torch.values()))
+        out.append(
+            f"| [`{r.cell}`](#{_anchor(r.cell)}) | {_mark(fd_ok)} | {torch_cell} "
+            f"| {_mark(r.symbolic_passed)} |"
+        )
+    out.append("")
+    for r in reports:
+        out += _render_cell(r)
+    out += ["## Versions", "", "| Library | Version |", "| --- | --- |"]
+    versions: dict[str, str] = {}
+    for r in reports:
+        versions.update(r.versions)
+    out += [f"| {name} | `{versions[name]}` |" for name in sorted(versions)]
+    out.append("")
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``verify_all()`` and print its reports as JSON (the child-process entry point)."""
+    del argv
+    from lstm_sym.verify.report import verify_all
+
+    payload = {"reports": [_serialise(r) for r in verify_all()]}
+    json.dump(payload, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

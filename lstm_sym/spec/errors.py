@@ -1,0 +1,28 @@
+"""The error raised for a malformed cell spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["SpecError"]
+
+
+class SpecError(ValueError):
+    """A spec file is malformed; the message names the file, the line and the problem.
+
+    Parameters
+    ----------
+    source : pathlib.Path or str
+        The spec file.
+    line : int
+        1-based line number (0 when the problem concerns the whole file).
+    problem : str
+        What is wrong and what was expected.
+    """
+
+    def __init__(self, source: Path | str, line: int, problem: str) -> None:
+        self.source = Path(source)
+        self.line = line
+        self.problem = problem
+        where = f"{self.source}:{line}" if line else f"{self.source}"
+        super().__init__(f"{where}: {problem}")

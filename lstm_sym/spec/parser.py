@@ -1,0 +1,496 @@
+"""Parse a ``.cell`` spec file into a :class:`~lstm_sym.spec.model.CellSpec`.
+
+The text is parsed, never evaluated: declarations are split with :mod:`shlex`, equations are
+parsed with :func:`ast.parse` and the syntax tree is walked against a whitelist (names,
+numbers, ``+ - * / **``, calls of the functions in
+:data:`~lstm_sym.spec.functions.ALLOWED_FUNCTIONS`, and ``W @ [a, b] + c`` for linear maps).
+Anything else is rejected with the file, the line and the problem.
+
+File format (one item per line, ``#`` starts a comment)::
+
+    cell lstm
+    title "Long short-term memory (LSTM)"
+    summary "One paragraph."
+    input x     latex="x"   doc="input at step t"
+    state h     latex="h"   doc="hidden state" output
+    param W_f   latex="W_f" doc="forget-gate weights"
+    value f     latex="f"   doc="forget gate"
+    a_f = W_f @ [h_prev, x] + b_f
+    f = sigmoid(a_f)
+
+``<state>_prev`` denotes a state's value at the previous step.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import keyword
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy
+
+from .errors import SpecError
+from .functions import ALLOWED_FUNCTIONS
+from .model import CellSpec, Declaration, Elementwise, Equation, LinearMap, Role, previous
+
+__all__ = ["default_latex", "parse_spec", "parse_spec_file"]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$")
+#: Names the generated kernels use for their own variables.
+_RESERVED = frozenset(
+    {"np", "t", "T", "B", "H", "D", "xs", "hs", "params", "state", "cache", "dhs", "dstate"}
+    | {"grads", "dtype", "out"}
+)
+_DECLARATION_KEYWORDS = {"input": Role.INPUT, "state": Role.STATE, "param": Role.PARAM}
+_DECLARATION_KEYWORDS["value"] = Role.VALUE
+_HEADER_KEYWORDS = ("cell", "title", "summary")
+_BINARY_OPERATORS: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+}
+
+
+def default_latex(name: str) -> str:
+    """Return LaTeX for an identifier: ``C_tilde`` → ``\\tilde{C}``, ``a_f`` → ``a_{f}``."""
+    base, _, rest = name.partition("_")
+    if rest == "tilde":
+        return rf"\tilde{{{base}}}"
+    if rest.endswith("_tilde"):
+        return rf"\tilde{{{base}}}_{{{rest[: -len('_tilde')]}}}"
+    return f"{base}_{{{rest}}}" if rest else base
+
+
+def parse_spec_file(path: Path | str) -> CellSpec:
+    """Read and parse the spec file at ``path``.
+
+    Raises
+    ------
+    SpecError
+        If the file cannot be read or is malformed (the message names file and line).
+    """
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SpecError(source, 0, f"cannot read the spec file: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise SpecError(source, 0, "the spec file is not UTF-8 text") from None
+    return parse_spec(text, source)
+
+
+def parse_spec(text: str, source: Path | str = "<spec>") -> CellSpec:
+    """Parse spec ``text``; ``source`` names the file in error messages.
+
+    Raises
+    ------
+    SpecError
+        If the text is malformed: unknown symbol or function, unsupported syntax, a shape
+        mismatch, a state never updated, a value used before it is assigned (or a cycle).
+    """
+    return _SpecBuilder(Path(source)).build(text)
+
+
+@dataclass
+class _SpecBuilder:
+    source: Path
+    header: dict[str, tuple[str, int]] = field(default_factory=dict)
+    declarations: dict[str, Declaration] = field(default_factory=dict)
+    raw_equations: list[tuple[str, str, int]] = field(default_factory=list)
+    equations: list[Equation] = field(default_factory=list)
+    assigned: dict[str, int] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+    weight_use: dict[str, LinearMap] = field(default_factory=dict)
+    vector_param_use: dict[str, int] = field(default_factory=dict)
+
+    def error(self, line: int, problem: str) -> SpecError:
+        return SpecError(self.source, line, problem)
+
+    # -- pass 1: split lines -------------------------------------------------------------
+    def build(self, text: str) -> CellSpec:
+        for number, raw in enumerate(text.splitlines(), start=1):
+            stripped = raw.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            first = stripped.split(None, 1)[0]
+            if first in _HEADER_KEYWORDS or first in _DECLARATION_KEYWORDS:
+                self.read_declaration(stripped, number)
+            elif "=" in stripped:
+                target, _, rhs = stripped.partition("=")
+                rhs = rhs.split("#", 1)[0]
+                self.raw_equations.append((target.strip(), rhs.strip(), number))
+            else:
+                raise self.error(
+                    number,
+                    f"cannot read {stripped!r}: expected a declaration "
+                    f"({', '.join(_HEADER_KEYWORDS + tuple(_DECLARATION_KEYWORDS))}) "
+                    "or an equation 'name = expression'",
+                )
+        self.check_header()
+        self.check_declarations()
+        for target, rhs, number in self.raw_equations:
+            self.read_equation(target, rhs, number)
+        return self.finish()
+
+    def read_declaration(self, text: str, line: int) -> None:
+        try:
+            words = shlex.split(text, comments=True)
+        except ValueError as error:
+            raise self.error(line, f"cannot split the declaration: {error}") from None
+        keyword_, *rest = words
+        if keyword_ in _HEADER_KEYWORDS:
+            if len(rest) != 1:
+                raise self.error(line, f"'{keyword_}' takes exactly one (quoted) value")
+            if keyword_ in self.header:
+                raise self.error(line, f"'{keyword_}' given twice (first on line {self.header[keyword_][1]})")
+            self.header[keyword_] = (rest[0], line)
+            return
+        if not rest:
+            raise self.error(line, f"'{keyword_}' needs a name")
+        name, *attributes = rest
+        self.check_identifier(name, line)
+        if name in self.declarations:
+            first = self.declarations[name].line
+            raise self.error(line, f"'{name}' is declared twice (first on line {first})")
+        options: dict[str, str] = {}
+        output = False
+        for attribute in attributes:
+            key, has_value, value = attribute.partition("=")
+            if not has_value and key == "output":
+                output = True
+            elif has_value and key in ("latex", "doc", "shape"):
+                options[key] = value
+            else:
+                raise self.error(
+                    line,
+                    f"unknown attribute {attribute!r} for '{name}'; "
+                    "expected latex=\"…\", doc=\"…\", shape=\"…\" (params) or output (states)",
+                )
+        role = _DECLARATION_KEYWORDS[keyword_]
+        if output and role is not Role.STATE:
+            raise self.error(line, f"only a state can be the output; '{name}' is a {role.value}")
+        if "shape" in options and role is not Role.PARAM:
+            raise self.error(line, f"only a parameter takes shape=; '{name}' is a {role.value}")
+        declaration = Declaration(
+            name=name,
+            role=role,
+            latex=options.get("latex", default_latex(name)),
+            doc=options.get("doc", ""),
+            line=line,
+            output=output,
+        )
+        self.declarations[name] = declaration
+        if "shape" in options:
+            self.declared_shapes[name] = (options["shape"], line)
+
+    declared_shapes: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def check_identifier(self, name: str, line: int) -> None:
+        if not _IDENTIFIER.match(name) or keyword.iskeyword(name):
+            raise self.error(
+                line, f"{name!r} is not a valid name: use letters and digits joined by single '_'"
+            )
+        if name in _RESERVED or name.startswith("d_") or name.endswith(("_seq", "_prev", "_in")):
+            raise self.error(
+                line,
+                f"the name {name!r} is reserved for the generated code "
+                "(no 'd_' prefix, no '_seq', '_prev' or '_in' suffix, not one of "
+                f"{', '.join(sorted(_RESERVED))})",
+            )
+
+    def check_header(self) -> None:
+        if "cell" not in self.header:
+            raise self.error(0, "missing 'cell <name>' line naming the cell")
+        name, line = self.header["cell"]
+        if not re.match(r"^[a-z][a-z0-9_]*$", name) or keyword.iskeyword(name):
+            raise self.error(line, f"cell name {name!r} must be a lower-case Python module name")
+
+    def check_declarations(self) -> None:
+        inputs = [d for d in self.declarations.values() if d.role is Role.INPUT]
+        if len(inputs) != 1:
+            where = inputs[1].line if len(inputs) > 1 else 0
+            raise self.error(where, f"a cell has exactly one input; found {len(inputs)}")
+        states = [d for d in self.declarations.values() if d.role is Role.STATE]
+        if not states:
+            raise self.error(0, "a cell needs at least one state (e.g. 'state h output')")
+        outputs = [d for d in states if d.output]
+        if not outputs and len(states) == 1:
+            only = states[0]
+            self.declarations[only.name] = Declaration(
+                only.name, only.role, only.latex, only.doc, only.line, output=True
+            )
+        elif len(outputs) != 1:
+            where = outputs[1].line if len(outputs) > 1 else states[0].line
+            raise self.error(
+                where, f"exactly one state must be marked 'output'; found {len(outputs)}"
+            )
+
+    # -- pass 2: equations ----------------------------------------------------------------
+    def read_equation(self, target: str, rhs: str, line: int) -> None:
+        self.check_identifier(target, line)
+        declared = self.declarations.get(target)
+        if declared is not None and declared.role in (Role.INPUT, Role.PARAM):
+            raise self.error(line, f"cannot assign to {declared.role.value} '{target}'")
+        if target in self.assigned:
+            raise self.error(
+                line, f"'{target}' is assigned twice (first on line {self.assigned[target]})"
+            )
+        try:
+            tree = ast.parse(rhs, mode="eval")
+        except SyntaxError as error:
+            raise self.error(line, f"cannot parse {rhs!r}: {error.msg}") from None
+        if any(isinstance(node, ast.MatMult) for node in ast.walk(tree)):
+            equation: Equation = self.linear_map(target, tree.body, line)
+        else:
+            equation = Elementwise(target, self.expression(tree.body, line), line)
+        if declared is None:
+            self.declarations[target] = Declaration(target, Role.VALUE, default_latex(target), "", 0)
+        self.assigned[target] = line
+        self.equations.append(equation)
+
+    def linear_map(self, target: str, node: ast.expr, line: int) -> LinearMap:
+        expected = "a linear map must read 'W @ [a, b, …]' or 'W @ [a, b, …] + bias'"
+        bias: str | None = None
+        product = node
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = node.left, node.right
+            if isinstance(right, ast.BinOp) and isinstance(right.op, ast.MatMult):
+                left, right = right, left
+            if not isinstance(right, ast.Name):
+                raise self.error(line, f"{expected}; the bias must be a parameter name")
+            bias, product = right.id, left
+        if not (isinstance(product, ast.BinOp) and isinstance(product.op, ast.MatMult)):
+            raise self.error(line, expected)
+        if not isinstance(product.left, ast.Name):
+            raise self.error(line, f"{expected}; the matrix must be a parameter name")
+        if not isinstance(product.right, ast.List) or not product.right.elts:
+            raise self.error(line, f"{expected}; the right operand must be a list of names")
+        weight = product.left.id
+        operands: list[str] = []
+        for element in product.right.elts:
+            if not isinstance(element, ast.Name):
+                raise self.error(
+                    line,
+                    f"{expected}; list entries must be names (assign "
+                    f"{ast.unparse(element)!r} to a value first)",
+                )
+            name = element.id
+            self.check_readable(name, line)
+            if self.role_of(name) is Role.PARAM:
+                raise self.error(line, f"parameter '{name}' cannot be an operand of '{weight} @ […]'")
+            if name in operands:
+                raise self.error(line, f"'{name}' appears twice in '{weight} @ […]'")
+            operands.append(name)
+            self.used.add(name)
+        self.use_weight(weight, target, tuple(operands), line)
+        if bias is not None:
+            self.use_vector_parameter(bias, line, as_bias=True)
+        return LinearMap(target, weight, bias, tuple(operands), line)
+
+    def expression(self, node: ast.expr, line: int) -> sympy.Expr:
+        if isinstance(node, ast.Name):
+            self.check_readable(node.id, line)
+            if self.role_of(node.id) is Role.PARAM:
+                self.use_vector_parameter(node.id, line, as_bias=False)
+            elif self.role_of(node.id) is Role.INPUT:
+                raise self.error(
+                    line,
+                    f"input '{node.id}' has D units and may only enter through a linear map "
+                    "'W @ […]', not elementwise",
+                )
+            self.used.add(node.id)
+            return sympy.Symbol(node.id, real=True)
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            if isinstance(node.value, int):
+                return sympy.Integer(node.value)
+            return sympy.Rational(repr(node.value))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self.expression(node.operand, line)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY_OPERATORS:
+            left = self.expression(node.left, line)
+            right = self.expression(node.right, line)
+            operator = _BINARY_OPERATORS[type(node.op)]
+            if operator == "**" and not right.is_Number:
+                raise self.error(line, "exponents must be numbers")
+            return {
+                "+": lambda: left + right,
+                "-": lambda: left - right,
+                "*": lambda: left * right,
+                "/": lambda: left / right,
+                "**": lambda: left**right,
+            }[operator]()
+        if isinstance(node, ast.Call):
+            allowed = ", ".join(sorted(ALLOWED_FUNCTIONS))
+            if not isinstance(node.func, ast.Name):
+                raise self.error(
+                    line,
+                    f"unsupported call {ast.unparse(node.func)!r}: only the functions "
+                    f"{allowed} may be called, by name",
+                )
+            if node.func.id not in ALLOWED_FUNCTIONS:
+                raise self.error(
+                    line, f"unsupported function '{node.func.id}'; allowed: {allowed}"
+                )
+            if node.keywords or len(node.args) != 1:
+                raise self.error(line, f"'{node.func.id}' takes exactly one argument")
+            argument = self.expression(node.args[0], line)
+            return ALLOWED_FUNCTIONS[node.func.id](argument)  # type: ignore[no-any-return]
+        raise self.error(
+            line,
+            f"unsupported syntax {ast.unparse(node)!r} ({type(node).__name__}): equations use "
+            "names, numbers, + - * / **, and calls of "
+            + ", ".join(sorted(ALLOWED_FUNCTIONS)),
+        )
+
+    # -- symbol checks ----------------------------------------------------------------------
+    def role_of(self, name: str) -> Role:
+        if name.endswith("_prev"):
+            return Role.STATE
+        return self.declarations[name].role if name in self.declarations else Role.VALUE
+
+    def check_readable(self, name: str, line: int) -> None:
+        """Raise unless ``name`` has a value at this point of the step."""
+        if name.endswith("_prev"):
+            state = name[: -len("_prev")]
+            declared = self.declarations.get(state)
+            if declared is None or declared.role is not Role.STATE:
+                raise self.error(line, f"'{name}' refers to '{state}', which is not a declared state")
+            return
+        declared = self.declarations.get(name)
+        if declared is not None and declared.role in (Role.INPUT, Role.PARAM):
+            return
+        if name in self.assigned:
+            return
+        later = next((n for t, _, n in self.raw_equations if t == name), None)
+        if declared is not None and declared.role is Role.STATE and later is not None:
+            raise self.error(
+                line,
+                f"state '{name}' is read before this step assigns it (line {later}); "
+                f"write {previous(name)} for its value at the previous step",
+            )
+        if later is not None:
+            raise self.error(
+                line,
+                f"'{name}' is used before it is assigned (line {later}): order the equations so "
+                "every value is assigned before it is read; a value cannot depend on itself (cycle)",
+            )
+        known = list(self.declarations) + list(self.assigned)
+        known += [previous(s) for s, d in self.declarations.items() if d.role is Role.STATE]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise self.error(line, f"unknown symbol '{name}'{hint}")
+
+    def use_weight(self, weight: str, target: str, operands: tuple[str, ...], line: int) -> None:
+        declared = self.declarations.get(weight)
+        if declared is None or declared.role is not Role.PARAM:
+            raise self.error(line, f"'{weight}' in '{weight} @ […]' must be a declared param")
+        if weight in self.vector_param_use:
+            raise self.error(
+                line,
+                f"shape mismatch: '{weight}' is used as a vector (H,) on line "
+                f"{self.vector_param_use[weight]} and as a matrix here",
+            )
+        if weight in self.weight_use:
+            first = self.weight_use[weight]
+            raise self.error(
+                line,
+                f"'{weight}' already acts on [{', '.join(first.operands)}] on line {first.line}; "
+                "each weight belongs to one linear map",
+            )
+        self.weight_use[weight] = LinearMap(target, weight, None, operands, line)
+        if weight in self.declared_shapes:
+            text, _ = self.declared_shapes[weight]
+            sizes = ["D" if self.role_of(op) is Role.INPUT else "H" for op in operands]
+            n_h, n_d = sizes.count("H"), sizes.count("D")
+            declared_shape = _normalise_shape(text)
+            actual = ("H", n_h, n_d)
+            if declared_shape != actual:
+                width = " + ".join(([f"{n_h}H" if n_h > 1 else "H"] if n_h else []) + (["D"] if n_d else []))
+                raise self.error(
+                    line,
+                    f"shape mismatch: '{weight}' is declared with shape ({text}) but is applied to "
+                    f"[{', '.join(operands)}], which needs shape (H, {width})",
+                )
+
+    def use_vector_parameter(self, name: str, line: int, *, as_bias: bool) -> None:
+        declared = self.declarations.get(name)
+        if declared is None or declared.role is not Role.PARAM:
+            what = "bias" if as_bias else "parameter"
+            raise self.error(line, f"{what} '{name}' must be a declared param")
+        if name in self.weight_use:
+            first = self.weight_use[name]
+            raise self.error(
+                line,
+                f"shape mismatch: '{name}' is a matrix acting on [{', '.join(first.operands)}] "
+                f"(line {first.line}) and cannot be used as a vector (H,) here",
+            )
+        if name in self.declared_shapes:
+            text, _ = self.declared_shapes[name]
+            if _normalise_shape(text) != ("H",):
+                raise self.error(
+                    line, f"shape mismatch: '{name}' is declared with shape ({text}) but used as (H,)"
+                )
+        self.vector_param_use.setdefault(name, line)
+        self.used.add(name)
+
+    # -- pass 3: whole-cell checks -------------------------------------------------------------
+    def finish(self) -> CellSpec:
+        for declaration in self.declarations.values():
+            if declaration.role is Role.STATE and declaration.name not in self.assigned:
+                raise self.error(
+                    declaration.line,
+                    f"state '{declaration.name}' is never updated: add an equation "
+                    f"'{declaration.name} = …'",
+                )
+            if declaration.role is Role.PARAM and declaration.name not in (
+                set(self.weight_use) | set(self.vector_param_use)
+            ):
+                raise self.error(declaration.line, f"parameter '{declaration.name}' is never used")
+            if declaration.role is Role.INPUT and declaration.name not in self.used:
+                raise self.error(declaration.line, f"input '{declaration.name}' is never used")
+            if declaration.role is Role.VALUE and declaration.name not in self.assigned:
+                raise self.error(declaration.line, f"value '{declaration.name}' is never assigned")
+        for equation in self.equations:
+            target = equation.target
+            if self.role_of(target) is Role.VALUE and target not in self.used:
+                raise self.error(
+                    equation.line, f"'{target}' is assigned but never used by a state or output"
+                )
+        # Order: declarations in file order, then implicit values in equation order.
+        ordered = sorted(self.declarations.values(), key=lambda d: (d.line == 0, d.line))
+        implicit = [d for d in ordered if d.line == 0]
+        implicit.sort(key=lambda d: self.assigned.get(d.name, 0))
+        ordered = [d for d in ordered if d.line != 0] + implicit
+        name, _ = self.header["cell"]
+        title = self.header.get("title", (name, 0))[0]
+        summary = self.header.get("summary", ("", 0))[0]
+        return CellSpec(
+            name=name,
+            title=title,
+            summary=summary,
+            source=self.source,
+            declarations=tuple(ordered),
+            equations=tuple(self.equations),
+        )
+
+
+def _normalise_shape(text: str) -> tuple[object, ...]:
+    """Turn ``"H, H + D"`` into ``("H", 1, 1)`` and ``"H"`` into ``("H",)`` for comparison."""
+    parts = [p.strip().replace(" ", "") for p in text.strip("() ").split(",") if p.strip()]
+    if len(parts) == 1:
+        return (parts[0],)
+    n_h = n_d = 0
+    for term in parts[1].split("+"):
+        count = int(term[:-1]) if len(term) > 1 and term[:-1].isdigit() else 1
+        if term.endswith("H"):
+            n_h += count
+        elif term.endswith("D"):
+            n_d += count
+    return (parts[0], n_h, n_d)
