@@ -9,14 +9,14 @@ One step, per unit (``W @ [u, v]`` acts on the concatenation of ``u`` and ``v``;
 ``<state>_prev`` is the state at the previous step)::
 
     a_f = W_f @ [h_prev, x] + b_f
-    f = _sigmoid(a_f)
+    f = sigmoid(a_f)
     a_i = W_i @ [h_prev, x] + b_i
-    i = _sigmoid(a_i)
+    i = sigmoid(a_i)
     a_C = W_C @ [h_prev, x] + b_C
     C_tilde = tanh(a_C)
-    C = C_prev*f + C_tilde*i
+    C = f*C_prev + i*C_tilde
     a_o = W_o @ [h_prev, x] + b_o
-    o = _sigmoid(a_o)
+    o = sigmoid(a_o)
     h = o*tanh(C)
 
 Shapes: ``xs`` (T, B, D); every state (B, H); the parameters as in

@@ -92,19 +92,25 @@ def activation_plots_svg() -> str:
     def curve(name: str) -> object:
         return sympy.lambdify(a, exprs[name], modules="numpy")(xs)
 
-    style = {
-        "svg.hashsalt": "lstm_sym",
-        "svg.fonttype": "path",
-        "font.family": "DejaVu Sans",
-        "font.size": 10.0,
-        "path.simplify": False,
-    }
-    with matplotlib.rc_context(style):
+    with matplotlib.rc_context(
+        {
+            "svg.hashsalt": "lstm_sym",
+            "svg.fonttype": "path",
+            "font.family": "DejaVu Sans",
+            "font.size": 10.0,
+            "path.simplify": False,
+        }
+    ):
         fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.2), layout="constrained")
         panels = (
             ("σ(a): filters, 0 … 1", "sigmoid", "σ(a)", "sigmoid_prime", "σ'(a) = σ(1 − σ)"),
-            ("tanh(a): adds or modifies, −1 … 1", "tanh", "tanh(a)", "tanh_prime",
-             "tanh'(a) = 1 − tanh²"),
+            (
+                "tanh(a): adds or modifies, −1 … 1",
+                "tanh",
+                "tanh(a)",
+                "tanh_prime",
+                "tanh'(a) = 1 − tanh²",
+            ),
         )
         for ax, (title, f, f_label, df, df_label) in zip(axes, panels, strict=True):
             ax.plot(xs, curve(f), color="#3949ab", linewidth=2.0, label=f_label)

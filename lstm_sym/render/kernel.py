@@ -14,11 +14,11 @@ import sympy
 
 from ..derive.model import Derivation, ForwardValue, LinearGroup
 from ..derive.reverse import seed_symbol
-from ..spec.model import CellSpec, previous
+from ..spec.model import CellSpec, Equation, LinearMap, previous
 from .environment import template_environment
 from .printers import numpy_code
 
-__all__ = ["render_kernel"]
+__all__ = ["equation_text", "render_kernel"]
 
 
 def _size(n_h: int, n_d: int) -> str:
@@ -335,7 +335,7 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
         spec=spec,
         source=source,
         command=command,
-        equations=[_equation_text(e) for e in spec.equations],
+        equations=[equation_text(e) for e in spec.equations],
         group_setup=builder.group_setup(),
         cache_setup=builder.cache_setup(),
         forward_step=builder.forward_step(),
@@ -353,11 +353,9 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
     )
 
 
-def _equation_text(equation: object) -> str:
-    from ..spec.model import LinearMap
-
+def equation_text(equation: Equation) -> str:
+    """Plain-text form of a spec equation (``a_f = W_f @ [h_prev, x] + b_f``)."""
     if isinstance(equation, LinearMap):
         bias = f" + {equation.bias}" if equation.bias else ""
         return f"{equation.target} = {equation.weight} @ [{', '.join(equation.operands)}]{bias}"
-    assert hasattr(equation, "expr")
-    return f"{equation.target} = {numpy_code(equation.expr).replace('np.', '')}"
+    return f"{equation.target} = {sympy.sstr(equation.display, order='none')}"

@@ -75,11 +75,16 @@ class LinearMap:
 
 @dataclass(frozen=True)
 class Elementwise:
-    """``target = expr``, applied unit by unit; ``expr`` is a SymPy expression over symbols."""
+    """``target = expr``, applied unit by unit; ``expr`` is a SymPy expression over symbols.
+
+    ``display`` is the same expression left unevaluated, in the order the spec wrote it, for
+    documentation (``f_t ⊙ C_{t-1}`` rather than SymPy's canonical ``C_{t-1} ⊙ f_t``).
+    """
 
     target: str
     expr: sympy.Expr
     line: int
+    display: sympy.Expr = field(default=sympy.Integer(0), compare=False)
 
 
 Equation = LinearMap | Elementwise

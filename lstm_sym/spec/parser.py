@@ -248,7 +248,10 @@ class _SpecBuilder:
         if any(isinstance(node, ast.MatMult) for node in ast.walk(tree)):
             equation: Equation = self.linear_map(target, tree.body, line)
         else:
-            equation = Elementwise(target, self.expression(tree.body, line), line)
+            expr = self.expression(tree.body, line)
+            with sympy.evaluate(False):
+                display = self.expression(tree.body, line)
+            equation = Elementwise(target, expr, line, display)
         if declared is None:
             self.declarations[target] = Declaration(target, Role.VALUE, default_latex(target), "", 0)
         self.assigned[target] = line

@@ -1,0 +1,242 @@
+"""Command line: ``lstm-sym regenerate | gradcheck | derive | list``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from . import __version__
+from .derive import Derivation, LinearGroup, derive
+from .regenerate import (
+    builtin_artifacts,
+    repository_root,
+    stale_files,
+    user_artifacts,
+    write_files,
+)
+from .render.kernel import equation_text
+from .spec import SpecError, builtin_cell_names, load_builtin, parse_spec_file
+from .spec.model import CellSpec
+
+__all__ = ["main"]
+
+
+def _progress(message: str) -> None:
+    print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lstm-sym",
+        description=(
+            "Derivations you can run: gated recurrent cells as symbolic specs, with derived "
+            "gradients, generated NumPy kernels and LaTeX pages, verified before publishing."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"lstm-sym {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    regenerate = commands.add_parser(
+        "regenerate",
+        help="rewrite every generated file (kernels, derivation pages, snippets)",
+        description=(
+            "Derive every built-in cell and rewrite its generated files: the NumPy kernel "
+            "under lstm_sym/kernels/, the derivation page under docs/derivations/ and the "
+            "snippets under docs/snippets/. Files are written only when their content "
+            "changes, atomically; nothing is written if any cell fails."
+        ),
+    )
+    regenerate.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 and name the files that are stale",
+    )
+    regenerate.add_argument(
+        "--spec", type=Path, help="a user spec file (.cell) to generate instead of the built-ins"
+    )
+    regenerate.add_argument(
+        "--out", type=Path, help="output folder for --spec (default: beside the spec file)"
+    )
+    regenerate.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="repository root for the built-in cells (default: the checkout of the package)",
+    )
+
+    gradcheck = commands.add_parser(
+        "gradcheck",
+        help="finite-difference check of generated kernels",
+        description=(
+            "Compare every element of every gradient of the generated kernels with central "
+            "finite differences in float64 (non-zero initial state and final-state gradient). "
+            "Prints the relative error per tensor; exits 1 if any exceeds the tolerance."
+        ),
+    )
+    gradcheck.add_argument("cells", nargs="*", metavar="CELL", help="built-in cells (default: all)")
+    gradcheck.add_argument("--spec", type=Path, help="check the kernel generated from a user spec")
+    gradcheck.add_argument("--tolerance", type=float, default=1e-7, help="default: 1e-7")
+    gradcheck.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+    derive_command = commands.add_parser(
+        "derive",
+        help="print the forward and adjoint equations of a cell",
+        description="Print the forward equations and every adjoint equation of one step.",
+    )
+    derive_command.add_argument("cell", nargs="?", metavar="CELL", help="a built-in cell")
+    derive_command.add_argument("--spec", type=Path, help="a user spec file instead")
+
+    commands.add_parser("list", help="list the built-in cells", description="List the built-in cells.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    arguments = _parser().parse_args(argv)
+    try:
+        if arguments.command == "regenerate":
+            return _regenerate(arguments)
+        if arguments.command == "gradcheck":
+            return _gradcheck(arguments)
+        if arguments.command == "derive":
+            return _derive(arguments)
+        return _list()
+    except (SpecError, KeyError) as error:
+        message = error.args[0] if isinstance(error, KeyError) else str(error)
+        print(f"lstm-sym: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _regenerate(arguments: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if arguments.spec is not None:
+        cells = [user_artifacts(arguments.spec, progress=_progress)]
+        root = arguments.out or arguments.spec.parent
+    else:
+        if arguments.out is not None:
+            print("lstm-sym: error: --out needs --spec", file=sys.stderr)
+            return 2
+        root = arguments.root or repository_root()
+        cells = builtin_artifacts(root=root, progress=_progress)
+    files: dict[str, str] = {}
+    for cell in cells:
+        files.update(cell.files)
+    elapsed = time.perf_counter() - started
+    if arguments.check:
+        stale = stale_files(files, root)
+        if stale:
+            print("stale generated files (run `lstm-sym regenerate`):")
+            for relative in stale:
+                print(f"  {relative}")
+            return 1
+        print(f"{len(files)} generated files are up to date ({elapsed:.2f} s)")
+        return 0
+    result = write_files(files, root)
+    for relative in result.written:
+        print(f"wrote {relative}")
+    print(
+        f"{len(result.written)} written, {len(result.unchanged)} unchanged, "
+        f"{len(cells)} cell(s) in {time.perf_counter() - started:.2f} s"
+    )
+    return 0
+
+
+def _load_generated(source: str, name: str) -> ModuleType:
+    """Import generated kernel source from a temporary file."""
+    folder = Path(tempfile.mkdtemp(prefix="lstm_sym_"))
+    path = folder / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(f"lstm_sym_user_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _gradcheck(arguments: argparse.Namespace) -> int:
+    from .kernels import load_kernel
+    from .verify.finite_differences import finite_difference_errors, make_problem
+
+    kernels: list[ModuleType] = []
+    if arguments.spec is not None:
+        cell = user_artifacts(arguments.spec)
+        kernels.append(_load_generated(cell.files[f"{cell.spec.name}.py"], cell.spec.name))
+    for name in arguments.cells or ([] if arguments.spec else builtin_cell_names()):
+        kernels.append(load_kernel(name))
+    failed = False
+    for kernel in kernels:
+        started = time.perf_counter()
+        errors = finite_difference_errors(make_problem(kernel, seed=arguments.seed))
+        elapsed = time.perf_counter() - started
+        print(f"{kernel.CELL}: central finite differences, float64 (T=3, B=2, D=3, H=4)")
+        print(f"  {'tensor':<12} {'relative error':>15}  status")
+        for tensor, error in errors.items():
+            ok = error < arguments.tolerance
+            failed |= not ok
+            print(f"  {tensor:<12} {error:>15.3e}  {'ok' if ok else 'FAIL'}")
+        worst = max(errors.values())
+        print(f"  worst {worst:.3e} (tolerance {arguments.tolerance:.0e}), {elapsed:.2f} s\n")
+    if failed:
+        print("gradcheck FAILED", file=sys.stderr)
+        return 1
+    print("gradcheck passed")
+    return 0
+
+
+def _derive(arguments: argparse.Namespace) -> int:
+    if arguments.spec is not None:
+        spec = parse_spec_file(arguments.spec)
+    elif arguments.cell:
+        spec = load_builtin(arguments.cell)
+    else:
+        print("lstm-sym: error: name a CELL or pass --spec FILE", file=sys.stderr)
+        return 2
+    print(_derivation_text(derive(spec)))
+    return 0
+
+
+def _derivation_text(derivation: Derivation) -> str:
+    spec = derivation.spec
+    lines = [f"{spec.title} ({spec.name}, from {spec.source.name})", "", "Forward, one step:"]
+    lines += [f"  {equation_text(e)}" for e in spec.equations]
+    if derivation.auxiliary:
+        cached = ", ".join(f"{n} = {e}" for n, e in derivation.auxiliary.items())
+        lines.append(f"  (cached for the backward pass: {cached})")
+    lines += ["", "Backward, one step (d_v = dL/dv; d_<state>_in arrives from step t+1 and the loss):"]
+    for stage in reversed(derivation.stages):
+        if isinstance(stage, LinearGroup):
+            for linear_map in stage.maps:
+                adjoint = derivation.adjoint(linear_map.target)
+                lines.append(f"  {adjoint.symbol} = {adjoint.expr}")
+        elif stage.equation is not None:
+            adjoint = derivation.adjoint(stage.target)
+            lines.append(f"  {adjoint.symbol} = {adjoint.expr}")
+    for adjoint in derivation.previous_state_adjoints + derivation.parameter_adjoints:
+        lines.append(f"  {adjoint.symbol} = {adjoint.expr}")
+    lines += ["", "Linear maps (W acts on [u, v]; gradients summed over t and the batch):"]
+    for group in derivation.groups:
+        concat = ", ".join(group.operands)
+        for linear_map in group.maps:
+            lines.append(f"  d_{linear_map.weight} += d_{linear_map.target} [{concat}]^T")
+            if linear_map.bias:
+                lines.append(f"  d_{linear_map.bias} += d_{linear_map.target}")
+        for operand in group.operands:
+            terms = " + ".join(f"{m.weight}[:, {operand}]^T d_{m.target}" for m in group.maps)
+            lines.append(f"  d_{operand}__stack{group.index} = {terms}")
+    lines += ["", "Through time: d_<state>_in(t) = d_<state>_prev(t+1) (+ dL/dh_t for the output state)."]
+    return "\n".join(lines)
+
+
+def _list() -> int:
+    print(f"{'cell':<16} {'parameters (D=32, H=64)':>24}  title")
+    for name in builtin_cell_names():
+        spec: CellSpec = load_builtin(name)
+        count = spec.parameter_count(32, 64)
+        print(f"{name:<16} {count:>24}  {spec.title}")
+    return 0

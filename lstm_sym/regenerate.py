@@ -1,0 +1,148 @@
+"""Regenerate every generated file, atomically and deterministically, or check them.
+
+All files are rendered in memory first; nothing is written unless every cell rendered.
+Each changed file is then written to a temporary file beside it and renamed over the old
+one, so a reader never sees half a file, and unchanged files are not touched (their
+modification time stays, which keeps ``mkdocs serve`` from rebuilding in a loop).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .render.artifacts import CellArtifacts, render_cell
+from .spec import builtin_cell_names, builtin_spec_path, load_builtin, parse_spec_file
+
+__all__ = [
+    "COMMAND",
+    "GenerationResult",
+    "builtin_artifacts",
+    "repository_root",
+    "stale_files",
+    "user_artifacts",
+    "write_files",
+]
+
+#: The command named in every generated file's header.
+COMMAND = "lstm-sym regenerate"
+
+
+def repository_root() -> Path:
+    """Return the checkout that holds the package (where ``docs/`` and ``mkdocs.yml`` live)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def _relative_source(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def builtin_artifacts(
+    names: Iterable[str] | None = None,
+    *,
+    root: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[CellArtifacts]:
+    """Render the generated files of the built-in cells (all of them by default).
+
+    Parameters
+    ----------
+    names : iterable of str, optional
+        Cells to render.
+    root : pathlib.Path, optional
+        Repository root the paths are relative to.
+    progress : callable, optional
+        Receives progress messages.
+    """
+    root = root or repository_root()
+    results = []
+    for name in names if names is not None else builtin_cell_names():
+        spec = load_builtin(name)
+        source = _relative_source(builtin_spec_path(name), root)
+        results.append(
+            render_cell(
+                spec,
+                source,
+                COMMAND,
+                kernel_path=f"lstm_sym/kernels/{name}.py",
+                page_path=f"docs/derivations/{name}.md",
+                snippets_dir=f"docs/snippets/{name}",
+                progress=progress,
+            )
+        )
+    return results
+
+
+def user_artifacts(
+    spec_file: Path, *, progress: Callable[[str], None] | None = None
+) -> CellArtifacts:
+    """Render a user spec: ``<cell>.py``, ``<cell>.md`` and ``snippets/<cell>/`` under ``--out``."""
+    spec = parse_spec_file(spec_file)
+    command = f"{COMMAND} --spec {spec_file.name}"
+    return render_cell(
+        spec,
+        spec_file.name,
+        command,
+        kernel_path=f"{spec.name}.py",
+        page_path=f"{spec.name}.md",
+        snippets_dir=f"snippets/{spec.name}",
+        progress=progress,
+    )
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """What a regeneration did: files written and files already up to date."""
+
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+def stale_files(files: dict[str, str], root: Path) -> list[str]:
+    """Return the relative paths whose file under ``root`` is missing or differs."""
+    stale = []
+    for relative, content in sorted(files.items()):
+        path = root / relative
+        try:
+            current = path.read_bytes()
+        except OSError:
+            stale.append(relative)
+            continue
+        if current != content.encode("utf-8"):
+            stale.append(relative)
+    return stale
+
+
+def write_files(files: dict[str, str], root: Path) -> GenerationResult:
+    """Write the files that changed, each via a temporary file and an atomic rename.
+
+    All temporary files are written before the first rename; if writing any of them
+    fails, they are removed and no target file has changed.
+    """
+    stale = stale_files(files, root)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for relative in stale:
+            target = root / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+            )
+            staged.append((Path(temporary), target))
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(files[relative].encode("utf-8"))
+            os.chmod(temporary, 0o644)
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, target in staged:
+        os.replace(temporary, target)
+    unchanged = tuple(sorted(set(files) - set(stale)))
+    return GenerationResult(tuple(stale), unchanged)

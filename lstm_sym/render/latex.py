@@ -1,0 +1,314 @@
+"""Render a derivation as Markdown + LaTeX: the derivation page and per-equation snippets.
+
+Notation follows the lecture (colah's post): ``σ``, ``tanh``, ``⊙`` for elementwise
+products, ``[h_{t−1}, x_t]`` for the concatenation, ``\\tilde{C}_t`` for the candidate, and
+``δv = ∂L/∂v`` for adjoints. ``W^{(v)}`` is the block of columns of ``W`` acting on ``v``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy
+
+from ..derive.model import Adjoint, Derivation, ForwardValue, LinearGroup
+from ..derive.reverse import adjoint_symbol, seed_symbol
+from ..spec.model import CellSpec, Elementwise, LinearMap, Role, previous
+from .environment import template_environment
+from .printers import LectureLatexPrinter
+
+__all__ = ["LatexNames", "render_derivation_page", "render_snippets", "with_time"]
+
+
+def with_time(latex: str, index: str) -> str:
+    """Attach a time index: ``f`` → ``f_{t}``, ``W_f``-like ``a_{f}`` → ``a_{f,t}``."""
+    match = re.fullmatch(r"(.*)_\{([^{}]*)\}", latex) or re.fullmatch(r"(.*)_([A-Za-z0-9])", latex)
+    if match:
+        return f"{match.group(1)}_{{{match.group(2)},{index}}}"
+    return f"{latex}_{{{index}}}"
+
+
+class LatexNames:
+    """LaTeX of every symbol a derivation uses, with time indices.
+
+    Parameters
+    ----------
+    derivation : Derivation
+        The derivation whose symbols are named.
+    """
+
+    def __init__(self, derivation: Derivation) -> None:
+        spec = derivation.spec
+        self.spec = spec
+        names: dict[sympy.Symbol, str] = {}
+        for declaration in spec.declarations:
+            symbol = sympy.Symbol(declaration.name, real=True)
+            if declaration.role is Role.PARAM:
+                names[symbol] = declaration.latex
+                names[adjoint_symbol(declaration.name)] = rf"\delta {declaration.latex}"
+                continue
+            names[symbol] = with_time(declaration.latex, "t")
+            names[adjoint_symbol(declaration.name)] = rf"\delta {with_time(declaration.latex, 't')}"
+        for state in spec.state_names:
+            latex = spec.declaration(state).latex
+            names[sympy.Symbol(previous(state), real=True)] = with_time(latex, "t-1")
+            names[adjoint_symbol(previous(state))] = rf"\delta {with_time(latex, 't-1')}"
+            names[seed_symbol(state)] = rf"\delta {with_time(latex, 't')}^{{\mathrm{{in}}}}"
+        self.base = dict(names)
+        printer = LectureLatexPrinter(names)
+        for name, expr in derivation.auxiliary.items():
+            names[sympy.Symbol(name, real=True)] = printer.doprint(expr)
+        for operand in derivation.linear_operands:
+            terms = [
+                rf"{self.block(m.weight, operand.operand, transposed=True)} {names[adjoint_symbol(m.target)]}"
+                for m in operand.group.maps
+            ]
+            names[operand.symbol] = r"\left(" + " + ".join(terms) + r"\right)"
+        self.symbols = names
+        self.printer = LectureLatexPrinter(names)
+
+    def block(self, weight: str, operand: str, *, transposed: bool = False) -> str:
+        """LaTeX of the columns of ``weight`` acting on ``operand`` (``W_f^{(h)}``)."""
+        latex = self.spec.declaration(weight).latex
+        operand_latex = self.spec.declaration(operand).latex
+        top = r"\top" if transposed else ""
+        return f"{{{latex}}}^{{({operand_latex}){top}}}"
+
+    def of(self, name: str) -> str:
+        """LaTeX of quantity ``name`` at step t."""
+        return self.symbols[sympy.Symbol(name, real=True)]
+
+    def expr(self, expr: sympy.Expr) -> str:
+        """LaTeX of an expression."""
+        return str(self.printer.doprint(expr))
+
+    def concatenation(self, operands: tuple[str, ...]) -> str:
+        """``[h_{t-1}, x_{t}]``."""
+        return "[" + ", ".join(self.of(op) for op in operands) + "]"
+
+    def linear(self, linear_map: LinearMap) -> str:
+        """Right-hand side of a linear map: ``W_f \\cdot [h_{t-1}, x_t] + b_f``."""
+        weight = self.spec.declaration(linear_map.weight).latex
+        text = rf"{weight} \cdot {self.concatenation(linear_map.operands)}"
+        if linear_map.bias:
+            text += f" + {self.spec.declaration(linear_map.bias).latex}"
+        return text
+
+
+@dataclass(frozen=True)
+class _Row:
+    lhs: str
+    rhs: str
+    label: str
+    note: str = ""
+
+
+def _label(spec: CellSpec, kind: str, name: str) -> str:
+    return f"{spec.name}-{kind}-{name.replace('_', '-')}"
+
+
+def _forward_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
+    rows = []
+    spec = derivation.spec
+    for equation in spec.equations:
+        doc = _doc(spec, equation.target)
+        if isinstance(equation, LinearMap):
+            rows.append(
+                _Row(names.of(equation.target), names.linear(equation), _label(spec, "fwd", equation.target), doc)
+            )
+        else:
+            rows.append(
+                _Row(
+                    names.of(equation.target),
+                    _plain(names, equation.display),
+                    _label(spec, "fwd", equation.target),
+                    doc,
+                )
+            )
+    return rows
+
+
+def _plain(names: LatexNames, expr: sympy.Expr) -> str:
+    """Print a spec expression as written (no auxiliary values)."""
+    return names.expr(expr)
+
+
+def _doc(spec: CellSpec, name: str) -> str:
+    try:
+        return spec.declaration(name).doc
+    except KeyError:
+        return ""
+
+
+def _adjoint_row(spec: CellSpec, adjoint: Adjoint, names: LatexNames) -> tuple[_Row, list[str]]:
+    rhs = names.expr(adjoint.expr)
+    via = []
+    if adjoint.seed is not None:
+        via.append(rf"${names.symbols[adjoint.seed]}$: from outside the step (the loss at $t$ and step $t+1$)")
+    for term in adjoint.terms:
+        if term.linear is not None:
+            source = ", ".join(names.of(m.target) for m in term.linear.group.maps)
+            via.append(rf"${names.expr(term.expr)}$: back through the linear maps of ${source}$")
+        else:
+            ref = _label(spec, "fwd", term.source)
+            via.append(rf"${names.expr(term.expr)}$: through ${names.of(term.source)}$, eq. $\eqref{{{ref}}}$")
+    label = _label(spec, "adj", adjoint.name)
+    return _Row(names.symbols[adjoint.symbol], rhs, label), via
+
+
+def _local_derivatives(equation: Elementwise, derivation: Derivation, names: LatexNames) -> list[_Row]:
+    cache_map = {}
+    for stage in derivation.stages:
+        if isinstance(stage, ForwardValue):
+            if stage.equation is None:
+                cache_map[derivation.auxiliary[stage.target]] = sympy.Symbol(stage.target, real=True)
+            elif stage.equation.expr.func is not sympy.Symbol and stage.equation.expr.is_Function:
+                cache_map[stage.equation.expr] = sympy.Symbol(stage.target, real=True)
+    rows = []
+    for argument in sorted(equation.expr.free_symbols, key=lambda s: s.name):
+        local = sympy.diff(equation.expr, argument).xreplace(cache_map)
+        lhs = rf"\frac{{\partial {names.of(equation.target)}}}{{\partial {names.symbols[argument]}}}"
+        rows.append(_Row(lhs, names.expr(local), ""))
+    return rows
+
+
+def _backward_sections(derivation: Derivation, names: LatexNames) -> list[tuple[_Row, list[str]]]:
+    spec = derivation.spec
+    sections = []
+    for stage in reversed(derivation.stages):
+        if isinstance(stage, LinearGroup):
+            for linear_map in stage.maps:
+                sections.append(_adjoint_row(spec, derivation.adjoint(linear_map.target), names))
+            continue
+        if stage.equation is not None:
+            sections.append(_adjoint_row(spec, derivation.adjoint(stage.target), names))
+    for adjoint in derivation.previous_state_adjoints:
+        sections.append(_adjoint_row(spec, adjoint, names))
+    return sections
+
+
+def _parameter_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
+    spec = derivation.spec
+    rows = []
+    for group in derivation.groups:
+        for m in group.maps:
+            delta = names.of(m.target).join([r"\delta ", ""])
+            concat = names.concatenation(group.operands)
+            weight = spec.declaration(m.weight).latex
+            rows.append(
+                _Row(rf"\delta {weight}", rf"\sum_{{t=1}}^{{T}} {delta} \, {concat}^{{\top}}", _label(spec, "grad", m.weight))
+            )
+            if m.bias:
+                bias = spec.declaration(m.bias).latex
+                rows.append(_Row(rf"\delta {bias}", rf"\sum_{{t=1}}^{{T}} {delta}", _label(spec, "grad", m.bias)))
+    for adjoint in derivation.parameter_adjoints:
+        latex = spec.declaration(adjoint.name).latex
+        rows.append(_Row(rf"\delta {latex}", rf"\sum_{{t=1}}^{{T}} \left({names.expr(adjoint.expr)}\right)", _label(spec, "grad", adjoint.name)))
+    x = spec.input_name
+    terms = []
+    for group in derivation.groups:
+        if x in group.operands:
+            terms += [
+                rf"{names.block(m.weight, x, transposed=True)} \delta {names.of(m.target)}"
+                for m in group.maps
+            ]
+    rows.append(_Row(rf"\delta {names.of(x)}", " + ".join(terms), _label(spec, "grad", x)))
+    return rows
+
+
+def _symbol_rows(derivation: Derivation, names: LatexNames) -> list[tuple[str, str, str, str]]:
+    spec = derivation.spec
+    rows = []
+    for declaration in spec.declarations:
+        if declaration.role is Role.PARAM:
+            dims = spec.parameter_shape(declaration.name)
+            shape = f"({dims[0]},)" if len(dims) == 1 else "(" + ", ".join(dims) + ")"
+            latex = declaration.latex
+        elif declaration.role is Role.INPUT:
+            shape, latex = "(D,)", names.of(declaration.name)
+        else:
+            shape, latex = "(H,)", names.of(declaration.name)
+        role = {Role.VALUE: "value"}.get(declaration.role, declaration.role.value)
+        rows.append((f"${latex}$", f"`{declaration.name}`", shape, role + (" (output)" if declaration.output else ""), declaration.doc))
+    return rows  # type: ignore[return-value]
+
+
+def render_derivation_page(derivation: Derivation, source: str, command: str) -> str:
+    """Render ``docs/derivations/<cell>.md``: forward, local derivatives, BPTT.
+
+    Parameters
+    ----------
+    derivation : Derivation
+        The cell's derivation.
+    source, command : str
+        Spec file and command named in the generated-file header.
+    """
+    names = LatexNames(derivation)
+    spec = derivation.spec
+    local = []
+    for equation in spec.equations:
+        if isinstance(equation, Elementwise):
+            local.append((names.of(equation.target), _label(spec, "fwd", equation.target), _local_derivatives(equation, derivation, names)))
+    output = spec.output_state
+    template = template_environment().get_template("derivation.md.jinja")
+    return template.render(
+        spec=spec,
+        source=source,
+        command=command,
+        forward=_forward_rows(derivation, names),
+        local=local,
+        backward=_backward_sections(derivation, names),
+        parameters=_parameter_rows(derivation, names),
+        symbols=_symbol_rows(derivation, names),
+        auxiliary=[(names.of(n), names.expr(e)) for n, e in derivation.auxiliary.items()],
+        states=[
+            (
+                s,
+                names.symbols[seed_symbol(s)],
+                with_time(spec.declaration(s).latex, "t"),
+                with_time(spec.declaration(s).latex, "T"),
+                with_time(spec.declaration(s).latex, "0"),
+                s == output,
+            )
+            for s in spec.state_names
+        ],
+        input_latex=names.of(spec.input_name),
+        label=lambda kind, name: _label(spec, kind, name),
+    )
+
+
+def render_snippets(derivation: Derivation, source: str, command: str) -> dict[str, str]:
+    """Render per-equation snippets for the teaching pages.
+
+    Returns
+    -------
+    dict of str to str
+        File name (``forward-f.md``, ``local-f.md``, ``symbols.md``) to content.
+    """
+    names = LatexNames(derivation)
+    spec = derivation.spec
+    header = f"<!-- Generated from {source} by `{command}` — do not edit. -->\n"
+    snippets: dict[str, str] = {}
+    linear = {m.target: m for m in spec.linear_maps}
+    for equation in spec.equations:
+        if not isinstance(equation, Elementwise):
+            continue
+        lecture = dict(names.symbols)
+        for symbol in equation.expr.free_symbols:
+            if symbol.name in linear:
+                text = names.linear(linear[symbol.name])
+                lecture[symbol] = text if equation.expr.is_Function else rf"\left({text}\right)"
+        printer = LectureLatexPrinter(lecture)
+        body = f"{names.of(equation.target)} = {printer.doprint(equation.display)}"
+        snippets[f"forward-{equation.target}.md"] = f"{header}\n$$\n{body}\n$$\n"
+        rows = _local_derivatives(equation, derivation, names)
+        lines = " \\\\\n".join(f"{row.lhs} &= {row.rhs}" for row in rows)
+        snippets[f"local-{equation.target}.md"] = (
+            f"{header}\n$$\n\\begin{{aligned}}\n{lines}\n\\end{{aligned}}\n$$\n"
+        )
+    table = ["| symbol | name in code | shape | role | meaning |", "|---|---|---|---|---|"]
+    for latex, code, shape, role, doc in _symbol_rows(derivation, names):
+        table.append(f"| {latex} | {code} | {shape} | {role} | {doc} |")
+    snippets["symbols.md"] = header + "\n" + "\n".join(table) + "\n"
+    return snippets

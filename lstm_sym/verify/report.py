@@ -1,0 +1,149 @@
+"""Run every check on every built-in kernel and collect the figures for the docs.
+
+Reads kernels and specs; never writes them.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import numpy as np
+import sympy
+
+from ..kernels import load_kernel
+from ..spec import builtin_cell_names, load_builtin
+from .finite_differences import FD_TOLERANCE, finite_difference_errors, make_problem
+from .symbolic import symbolic_identity
+
+__all__ = ["TORCH_TOLERANCE", "CellVerification", "verify_all", "verify_cell"]
+
+#: Relative error allowed against the torch oracle (float64).
+TORCH_TOLERANCE = 1e-10
+
+
+@dataclass
+class CellVerification:
+    """Every check of one generated kernel.
+
+    Attributes
+    ----------
+    cell : str
+    passed : bool
+        All three checks passed.
+    failures : list of str
+        One line per failed check, naming cell and tensor.
+    finite_differences : dict of str to float
+        Relative error per tensor against central differences.
+    fd_tolerance : float
+    torch : dict of str to float or None
+        Relative error per tensor against torch autograd; ``None`` when the cell has no
+        torch oracle or torch is not installed (``torch_note`` says which).
+    torch_tolerance : float
+    torch_note : str
+    symbolic_passed : bool
+    symbolic_max_abs_error : float
+        Largest relative disagreement of the symbolic identity check.
+    symbolic_digits : int
+    symbolic_derivatives : int
+    versions : dict of str to str
+    """
+
+    cell: str
+    passed: bool = True
+    failures: list[str] = field(default_factory=list)
+    finite_differences: dict[str, float] = field(default_factory=dict)
+    fd_tolerance: float = FD_TOLERANCE
+    torch: dict[str, float] | None = None
+    torch_tolerance: float = TORCH_TOLERANCE
+    torch_note: str = ""
+    symbolic_passed: bool = False
+    symbolic_max_abs_error: float = float("nan")
+    symbolic_digits: int = 0
+    symbolic_derivatives: int = 0
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def fail(self, message: str) -> None:
+        """Record a failed check."""
+        self.passed = False
+        self.failures.append(message)
+
+
+def _versions() -> dict[str, str]:
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "sympy": sympy.__version__,
+    }
+    try:
+        import torch
+
+        versions["torch"] = str(torch.__version__)
+    except ImportError:
+        versions["torch"] = "not installed"
+    return versions
+
+
+def _torch_errors(kernel: ModuleType) -> tuple[dict[str, float] | None, str]:
+    try:
+        from .torch_oracle import ORACLES, torch_errors
+    except ImportError as error:
+        return None, f"torch oracle unavailable: {error}"
+    if kernel.CELL not in ORACLES:
+        return None, "no torch oracle for this cell"
+    return torch_errors(kernel), "torch autograd, float64"
+
+
+def verify_cell(
+    name: str,
+    *,
+    kernel: ModuleType | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CellVerification:
+    """Run the finite-difference, torch and symbolic checks on one built-in cell.
+
+    Parameters
+    ----------
+    name : str
+        A built-in cell.
+    kernel : module, optional
+        The kernel module to check (default: ``lstm_sym.kernels.<name>``).
+    progress : callable, optional
+        Receives a message before each check.
+    """
+    kernel = kernel or load_kernel(name)
+    report = CellVerification(cell=name, versions=_versions())
+    if progress:
+        progress(f"{name}: finite differences")
+    report.finite_differences = finite_difference_errors(make_problem(kernel))
+    for tensor, error in report.finite_differences.items():
+        if not error < FD_TOLERANCE:
+            report.fail(f"{name}: finite-difference check failed for {tensor}: {error:.2e}")
+    if progress:
+        progress(f"{name}: torch oracle")
+    report.torch, report.torch_note = _torch_errors(kernel)
+    for tensor, error in (report.torch or {}).items():
+        if not error < TORCH_TOLERANCE:
+            report.fail(f"{name}: torch check failed for {tensor}: {error:.2e}")
+    if progress:
+        progress(f"{name}: symbolic identity")
+    symbolic = symbolic_identity(load_builtin(name))
+    report.symbolic_passed = symbolic.passed
+    report.symbolic_max_abs_error = symbolic.max_relative_error
+    report.symbolic_digits = symbolic.digits
+    report.symbolic_derivatives = symbolic.derivatives
+    if not symbolic.passed:
+        report.fail(
+            f"{name}: symbolic identity failed at {symbolic.worst}: "
+            f"{symbolic.max_relative_error:.2e}"
+        )
+    return report
+
+
+def verify_all(
+    names: Iterable[str] | None = None, *, progress: Callable[[str], None] | None = None
+) -> list[CellVerification]:
+    """Run :func:`verify_cell` on the given built-in cells (all by default)."""
+    return [verify_cell(name, progress=progress) for name in (names or builtin_cell_names())]
