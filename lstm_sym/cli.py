@@ -92,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     derive_command.add_argument("cell", nargs="?", metavar="CELL", help="a built-in cell")
     derive_command.add_argument("--spec", type=Path, help="a user spec file instead")
 
-    commands.add_parser("list", help="list the built-in cells", description="List the built-in cells.")
+    commands.add_parser(
+        "list", help="list the built-in cells", description="List the built-in cells."
+    )
     return parser
 
 
@@ -208,7 +210,10 @@ def _derivation_text(derivation: Derivation) -> str:
     if derivation.auxiliary:
         cached = ", ".join(f"{n} = {e}" for n, e in derivation.auxiliary.items())
         lines.append(f"  (cached for the backward pass: {cached})")
-    lines += ["", "Backward, one step (d_v = dL/dv; d_<state>_in arrives from step t+1 and the loss):"]
+    lines += [
+        "",
+        "Backward, one step (d_v = dL/dv; d_<state>_in arrives from step t+1 and the loss):",
+    ]
     for stage in reversed(derivation.stages):
         if isinstance(stage, LinearGroup):
             for linear_map in stage.maps:
@@ -229,7 +234,10 @@ def _derivation_text(derivation: Derivation) -> str:
         for operand in group.operands:
             terms = " + ".join(f"{m.weight}[:, {operand}]^T d_{m.target}" for m in group.maps)
             lines.append(f"  d_{operand}__stack{group.index} = {terms}")
-    lines += ["", "Through time: d_<state>_in(t) = d_<state>_prev(t+1) (+ dL/dh_t for the output state)."]
+    lines += [
+        "",
+        "Through time: d_<state>_in(t) = d_<state>_prev(t+1) (+ dL/dh_t for the output state).",
+    ]
     return "\n".join(lines)
 
 

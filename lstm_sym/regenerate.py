@@ -64,7 +64,7 @@ def builtin_artifacts(
     results = []
     for name in names if names is not None else builtin_cell_names():
         spec = load_builtin(name)
-        source = _relative_source(builtin_spec_path(name), root)
+        source = _relative_source(builtin_spec_path(name), repository_root())
         results.append(
             render_cell(
                 spec,
@@ -131,13 +131,13 @@ def write_files(files: dict[str, str], root: Path) -> GenerationResult:
         for relative in stale:
             target = root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(
+            handle, temporary_name = tempfile.mkstemp(
                 prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
             )
-            staged.append((Path(temporary), target))
+            staged.append((Path(temporary_name), target))
             with os.fdopen(handle, "wb") as stream:
                 stream.write(files[relative].encode("utf-8"))
-            os.chmod(temporary, 0o644)
+            os.chmod(temporary_name, 0o644)
     except BaseException:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)

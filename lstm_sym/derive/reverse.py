@@ -176,7 +176,12 @@ def derive(spec: CellSpec) -> Derivation:
         if name in contributions
     )
     previous_adjoints = tuple(
-        Adjoint(previous(s), adjoint_symbol(previous(s)), None, tuple(contributions.pop(previous(s), [])))
+        Adjoint(
+            previous(s),
+            adjoint_symbol(previous(s)),
+            None,
+            tuple(contributions.pop(previous(s), [])),
+        )
         for s in spec.state_names
     )
     contributions.pop(spec.input_name, None)
@@ -217,7 +222,9 @@ def _cached_values(
     skip |= set(spec.parameter_names) | {spec.input_name}
     order: list[str] = []
     for stage in stages:
-        targets = [m.target for m in stage.maps] if isinstance(stage, LinearGroup) else [stage.target]
+        targets = (
+            [m.target for m in stage.maps] if isinstance(stage, LinearGroup) else [stage.target]
+        )
         order += [t for t in targets if t in needed and t not in skip]
     return tuple(order)
 

@@ -61,7 +61,8 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + exp(-a)), elementwise, without overflow for any ``a``."""
     e = np.exp(-np.abs(a))
     denominator = 1 + e
-    return np.where(a >= 0, 1 / denominator, e / denominator)
+    result: np.ndarray = np.where(a >= 0, 1 / denominator, e / denominator)
+    return result
 
 
 def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
@@ -239,7 +240,7 @@ def _forward(
     cache: dict[str, Any] = {
         "cell": CELL,
         "xs": xs,
-        "params": {name: params[name] for name in ()},
+        "params": {},
         "W_stack0": W_stack0,
         "h_seq": h_seq,
         "C_seq": C_seq,
@@ -450,7 +451,7 @@ def _check_params(
     first = np.asarray(params["W_f"])
     if first.ndim < 1 or first.shape[0] < 1:
         raise ValueError(f"params['W_f'] must have H rows; got shape {first.shape}")
-    H = first.shape[0]
+    H = int(first.shape[0])
     expected = parameter_shapes(D, H)
     for name in PARAMETER_NAMES:
         value = params[name]

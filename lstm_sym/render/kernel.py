@@ -66,9 +66,7 @@ def _columns(spec: CellSpec, group: LinearGroup) -> list[_Columns]:
 
 
 def _rows(group: LinearGroup) -> list[_StackView]:
-    return [
-        _StackView(m.target, _size(k, 0), _size(k + 1, 0)) for k, m in enumerate(group.maps)
-    ]
+    return [_StackView(m.target, _size(k, 0), _size(k + 1, 0)) for k, m in enumerate(group.maps)]
 
 
 def _history(spec: CellSpec, name: str) -> str:
@@ -135,8 +133,11 @@ class _KernelBuilder:
         return lines
 
     def cache_setup(self) -> list[str]:
-        return [f"{name}_seq = np.empty((T, B, H), dtype)" for name in self.derivation.cached
-                if not self.is_linear_target(name)]
+        return [
+            f"{name}_seq = np.empty((T, B, H), dtype)"
+            for name in self.derivation.cached
+            if not self.is_linear_target(name)
+        ]
 
     def is_linear_target(self, name: str) -> bool:
         return any(m.target == name for g in self.derivation.groups for m in g.maps)
@@ -223,7 +224,8 @@ class _KernelBuilder:
                 for c in _columns(self.spec, stage):
                     if not c.is_input:
                         lines.append(
-                            f"d_{c.operand}__stack{k} = np.matmul(da_stack{k}, W_stack{k}_{c.operand})"
+                            f"d_{c.operand}__stack{k} = "
+                            f"np.matmul(da_stack{k}, W_stack{k}_{c.operand})"
                         )
                 continue
             if stage.equation is None:

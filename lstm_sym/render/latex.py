@@ -61,7 +61,9 @@ class LatexNames:
             names[sympy.Symbol(name, real=True)] = printer.doprint(expr)
         for operand in derivation.linear_operands:
             terms = [
-                rf"{self.block(m.weight, operand.operand, transposed=True)} {names[adjoint_symbol(m.target)]}"
+                self.block(m.weight, operand.operand, transposed=True)
+                + " "
+                + names[adjoint_symbol(m.target)]
                 for m in operand.group.maps
             ]
             names[operand.symbol] = r"\left(" + " + ".join(terms) + r"\right)"
@@ -115,7 +117,12 @@ def _forward_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
         doc = _doc(spec, equation.target)
         if isinstance(equation, LinearMap):
             rows.append(
-                _Row(names.of(equation.target), names.linear(equation), _label(spec, "fwd", equation.target), doc)
+                _Row(
+                    names.of(equation.target),
+                    names.linear(equation),
+                    _label(spec, "fwd", equation.target),
+                    doc,
+                )
             )
         else:
             rows.append(
@@ -145,30 +152,42 @@ def _adjoint_row(spec: CellSpec, adjoint: Adjoint, names: LatexNames) -> tuple[_
     rhs = names.expr(adjoint.expr)
     via = []
     if adjoint.seed is not None:
-        via.append(rf"${names.symbols[adjoint.seed]}$: from outside the step (the loss at $t$ and step $t+1$)")
+        via.append(
+            rf"${names.symbols[adjoint.seed]}$: "
+            r"from outside the step (the loss at $t$ and step $t+1$)"
+        )
     for term in adjoint.terms:
         if term.linear is not None:
             source = ", ".join(names.of(m.target) for m in term.linear.group.maps)
             via.append(rf"${names.expr(term.expr)}$: back through the linear maps of ${source}$")
         else:
             ref = _label(spec, "fwd", term.source)
-            via.append(rf"${names.expr(term.expr)}$: through ${names.of(term.source)}$, eq. $\eqref{{{ref}}}$")
+            via.append(
+                rf"${names.expr(term.expr)}$: through ${names.of(term.source)}$, "
+                rf"eq. $\eqref{{{ref}}}$"
+            )
     label = _label(spec, "adj", adjoint.name)
     return _Row(names.symbols[adjoint.symbol], rhs, label), via
 
 
-def _local_derivatives(equation: Elementwise, derivation: Derivation, names: LatexNames) -> list[_Row]:
+def _local_derivatives(
+    equation: Elementwise, derivation: Derivation, names: LatexNames
+) -> list[_Row]:
     cache_map = {}
     for stage in derivation.stages:
         if isinstance(stage, ForwardValue):
             if stage.equation is None:
-                cache_map[derivation.auxiliary[stage.target]] = sympy.Symbol(stage.target, real=True)
+                cache_map[derivation.auxiliary[stage.target]] = sympy.Symbol(
+                    stage.target, real=True
+                )
             elif stage.equation.expr.func is not sympy.Symbol and stage.equation.expr.is_Function:
                 cache_map[stage.equation.expr] = sympy.Symbol(stage.target, real=True)
     rows = []
     for argument in sorted(equation.expr.free_symbols, key=lambda s: s.name):
         local = sympy.diff(equation.expr, argument).xreplace(cache_map)
-        lhs = rf"\frac{{\partial {names.of(equation.target)}}}{{\partial {names.symbols[argument]}}}"
+        lhs = (
+            rf"\frac{{\partial {names.of(equation.target)}}}{{\partial {names.symbols[argument]}}}"
+        )
         rows.append(_Row(lhs, names.expr(local), ""))
     return rows
 
@@ -197,14 +216,30 @@ def _parameter_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
             concat = names.concatenation(group.operands)
             weight = spec.declaration(m.weight).latex
             rows.append(
-                _Row(rf"\delta {weight}", rf"\sum_{{t=1}}^{{T}} {delta} \, {concat}^{{\top}}", _label(spec, "grad", m.weight))
+                _Row(
+                    rf"\delta {weight}",
+                    rf"\sum_{{t=1}}^{{T}} {delta} \, {concat}^{{\top}}",
+                    _label(spec, "grad", m.weight),
+                )
             )
             if m.bias:
                 bias = spec.declaration(m.bias).latex
-                rows.append(_Row(rf"\delta {bias}", rf"\sum_{{t=1}}^{{T}} {delta}", _label(spec, "grad", m.bias)))
+                rows.append(
+                    _Row(
+                        rf"\delta {bias}",
+                        rf"\sum_{{t=1}}^{{T}} {delta}",
+                        _label(spec, "grad", m.bias),
+                    )
+                )
     for adjoint in derivation.parameter_adjoints:
         latex = spec.declaration(adjoint.name).latex
-        rows.append(_Row(rf"\delta {latex}", rf"\sum_{{t=1}}^{{T}} \left({names.expr(adjoint.expr)}\right)", _label(spec, "grad", adjoint.name)))
+        rows.append(
+            _Row(
+                rf"\delta {latex}",
+                rf"\sum_{{t=1}}^{{T}} \left({names.expr(adjoint.expr)}\right)",
+                _label(spec, "grad", adjoint.name),
+            )
+        )
     x = spec.input_name
     terms = []
     for group in derivation.groups:
@@ -217,7 +252,7 @@ def _parameter_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
     return rows
 
 
-def _symbol_rows(derivation: Derivation, names: LatexNames) -> list[tuple[str, str, str, str]]:
+def _symbol_rows(derivation: Derivation, names: LatexNames) -> list[tuple[str, str, str, str, str]]:
     spec = derivation.spec
     rows = []
     for declaration in spec.declarations:
@@ -230,8 +265,16 @@ def _symbol_rows(derivation: Derivation, names: LatexNames) -> list[tuple[str, s
         else:
             shape, latex = "(H,)", names.of(declaration.name)
         role = {Role.VALUE: "value"}.get(declaration.role, declaration.role.value)
-        rows.append((f"${latex}$", f"`{declaration.name}`", shape, role + (" (output)" if declaration.output else ""), declaration.doc))
-    return rows  # type: ignore[return-value]
+        rows.append(
+            (
+                f"${latex}$",
+                f"`{declaration.name}`",
+                shape,
+                role + (" (output)" if declaration.output else ""),
+                declaration.doc,
+            )
+        )
+    return rows
 
 
 def render_derivation_page(derivation: Derivation, source: str, command: str) -> str:
@@ -249,7 +292,13 @@ def render_derivation_page(derivation: Derivation, source: str, command: str) ->
     local = []
     for equation in spec.equations:
         if isinstance(equation, Elementwise):
-            local.append((names.of(equation.target), _label(spec, "fwd", equation.target), _local_derivatives(equation, derivation, names)))
+            local.append(
+                (
+                    names.of(equation.target),
+                    _label(spec, "fwd", equation.target),
+                    _local_derivatives(equation, derivation, names),
+                )
+            )
     output = spec.output_state
     template = template_environment().get_template("derivation.md.jinja")
     return template.render(

@@ -81,6 +81,6 @@ class LectureLatexPrinter(LatexPrinter):  # type: ignore[misc]
         if isinstance(base, sympy.Symbol) and exponent == 2:
             name = str(self._print(base))
             if name.startswith(r"\tanh"):
-                return rf"\tanh^{{2}}{name[len(chr(92) + 'tanh'):]}"
+                return rf"\tanh^{{2}}{name[len(chr(92) + 'tanh') :]}"
             return rf"{name}^{{2}}"
         return str(super()._print_Pow(expr))

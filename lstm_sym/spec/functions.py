@@ -12,7 +12,7 @@ import sympy
 __all__ = ["ALLOWED_FUNCTIONS", "sigmoid"]
 
 
-class sigmoid(sympy.Function):  # noqa: N801 - lower case, as written in the equations
+class sigmoid(sympy.Function):  # type: ignore[misc]  # noqa: N801 - named as in the equations
     """The logistic function σ(a) = 1 / (1 + e^{-a}), as an opaque SymPy node.
 
     Keeping σ opaque (instead of ``1/(1+exp(-a))``) gives a derivative in terms of σ itself,
@@ -37,7 +37,7 @@ class sigmoid(sympy.Function):  # noqa: N801 - lower case, as written in the equ
     def _eval_evalf(self, prec: int) -> sympy.Expr | None:
         arg = self.args[0]
         if arg.is_number:
-            return (1 / (1 + sympy.exp(-arg)))._eval_evalf(prec)  # type: ignore[no-any-return]
+            return (1 / (1 + sympy.exp(-arg)))._eval_evalf(prec)
         return None
 
 

@@ -10,7 +10,7 @@ a weight acting on the concatenation ``[v_1, …, v_k]`` has shape ``(H, |v_1| +
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import sympy
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What a named quantity is in one time step."""
 
     INPUT = "input"

@@ -148,7 +148,9 @@ class _SpecBuilder:
             if len(rest) != 1:
                 raise self.error(line, f"'{keyword_}' takes exactly one (quoted) value")
             if keyword_ in self.header:
-                raise self.error(line, f"'{keyword_}' given twice (first on line {self.header[keyword_][1]})")
+                raise self.error(
+                    line, f"'{keyword_}' given twice (first on line {self.header[keyword_][1]})"
+                )
             self.header[keyword_] = (rest[0], line)
             return
         if not rest:
@@ -170,7 +172,7 @@ class _SpecBuilder:
                 raise self.error(
                     line,
                     f"unknown attribute {attribute!r} for '{name}'; "
-                    "expected latex=\"…\", doc=\"…\", shape=\"…\" (params) or output (states)",
+                    'expected latex="…", doc="…", shape="…" (params) or output (states)',
                 )
         role = _DECLARATION_KEYWORDS[keyword_]
         if output and role is not Role.STATE:
@@ -253,7 +255,9 @@ class _SpecBuilder:
                 display = self.expression(tree.body, line)
             equation = Elementwise(target, expr, line, display)
         if declared is None:
-            self.declarations[target] = Declaration(target, Role.VALUE, default_latex(target), "", 0)
+            self.declarations[target] = Declaration(
+                target, Role.VALUE, default_latex(target), "", 0
+            )
         self.assigned[target] = line
         self.equations.append(equation)
 
@@ -286,7 +290,9 @@ class _SpecBuilder:
             name = element.id
             self.check_readable(name, line)
             if self.role_of(name) is Role.PARAM:
-                raise self.error(line, f"parameter '{name}' cannot be an operand of '{weight} @ […]'")
+                raise self.error(
+                    line, f"parameter '{name}' cannot be an operand of '{weight} @ […]'"
+                )
             if name in operands:
                 raise self.error(line, f"'{name}' appears twice in '{weight} @ […]'")
             operands.append(name)
@@ -338,18 +344,15 @@ class _SpecBuilder:
                     f"{allowed} may be called, by name",
                 )
             if node.func.id not in ALLOWED_FUNCTIONS:
-                raise self.error(
-                    line, f"unsupported function '{node.func.id}'; allowed: {allowed}"
-                )
+                raise self.error(line, f"unsupported function '{node.func.id}'; allowed: {allowed}")
             if node.keywords or len(node.args) != 1:
                 raise self.error(line, f"'{node.func.id}' takes exactly one argument")
             argument = self.expression(node.args[0], line)
-            return ALLOWED_FUNCTIONS[node.func.id](argument)  # type: ignore[no-any-return]
+            return ALLOWED_FUNCTIONS[node.func.id](argument)
         raise self.error(
             line,
             f"unsupported syntax {ast.unparse(node)!r} ({type(node).__name__}): equations use "
-            "names, numbers, + - * / **, and calls of "
-            + ", ".join(sorted(ALLOWED_FUNCTIONS)),
+            "names, numbers, + - * / **, and calls of " + ", ".join(sorted(ALLOWED_FUNCTIONS)),
         )
 
     # -- symbol checks ----------------------------------------------------------------------
@@ -364,7 +367,9 @@ class _SpecBuilder:
             state = name[: -len("_prev")]
             declared = self.declarations.get(state)
             if declared is None or declared.role is not Role.STATE:
-                raise self.error(line, f"'{name}' refers to '{state}', which is not a declared state")
+                raise self.error(
+                    line, f"'{name}' refers to '{state}', which is not a declared state"
+                )
             return
         declared = self.declarations.get(name)
         if declared is not None and declared.role in (Role.INPUT, Role.PARAM):
@@ -382,7 +387,8 @@ class _SpecBuilder:
             raise self.error(
                 line,
                 f"'{name}' is used before it is assigned (line {later}): order the equations so "
-                "every value is assigned before it is read; a value cannot depend on itself (cycle)",
+                "every value is assigned before it is read; a value cannot depend on itself "
+                "(cycle)",
             )
         known = list(self.declarations) + list(self.assigned)
         known += [previous(s) for s, d in self.declarations.items() if d.role is Role.STATE]
@@ -415,7 +421,9 @@ class _SpecBuilder:
             declared_shape = _normalise_shape(text)
             actual = ("H", n_h, n_d)
             if declared_shape != actual:
-                width = " + ".join(([f"{n_h}H" if n_h > 1 else "H"] if n_h else []) + (["D"] if n_d else []))
+                width = " + ".join(
+                    ([f"{n_h}H" if n_h > 1 else "H"] if n_h else []) + (["D"] if n_d else [])
+                )
                 raise self.error(
                     line,
                     f"shape mismatch: '{weight}' is declared with shape ({text}) but is applied to "
@@ -438,7 +446,8 @@ class _SpecBuilder:
             text, _ = self.declared_shapes[name]
             if _normalise_shape(text) != ("H",):
                 raise self.error(
-                    line, f"shape mismatch: '{name}' is declared with shape ({text}) but used as (H,)"
+                    line,
+                    f"shape mismatch: '{name}' is declared with shape ({text}) but used as (H,)",
                 )
         self.vector_param_use.setdefault(name, line)
         self.used.add(name)

@@ -118,7 +118,9 @@ class _ExpandedStep:
         return expr.xreplace(mapping)
 
 
-def _derived_gradients(step: _ExpandedStep, seeds: dict[str, list[sympy.Expr]]) -> dict[str, list[sympy.Expr]]:
+def _derived_gradients(
+    step: _ExpandedStep, seeds: dict[str, list[sympy.Expr]]
+) -> dict[str, list[sympy.Expr]]:
     """Evaluate the derivation's adjoint equations unit by unit."""
     derivation, spec, H = step.derivation, step.spec, step.H
     adjoints: dict[str, list[sympy.Expr]] = {}
@@ -149,7 +151,9 @@ def _derived_gradients(step: _ExpandedStep, seeds: dict[str, list[sympy.Expr]]) 
         stacked = step.concatenation(stage.operands)
         for m in stage.maps:
             delta = adjoints[adjoint_symbol(m.target).name]
-            gradients[m.weight] = [delta[k] * stacked[j] for k in range(H) for j in range(len(stacked))]
+            gradients[m.weight] = [
+                delta[k] * stacked[j] for k in range(H) for j in range(len(stacked))
+            ]
             if m.bias:
                 gradients[m.bias] = list(delta)
         offset = 0
@@ -167,7 +171,9 @@ def _derived_gradients(step: _ExpandedStep, seeds: dict[str, list[sympy.Expr]]) 
             offset += size
     x = spec.input_name
     gradients[x] = [
-        sympy.Add(*(adjoints[f"d_{x}__stack{g.index}"][j] for g in derivation.groups if x in g.operands))
+        sympy.Add(
+            *(adjoints[f"d_{x}__stack{g.index}"][j] for g in derivation.groups if x in g.operands)
+        )
         for j in range(step.D)
     ]
     for adjoint in derivation.parameter_adjoints + derivation.previous_state_adjoints:

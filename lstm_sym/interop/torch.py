@@ -1,0 +1,318 @@
+"""Map the LSTM kernel's parameters and state to and from :class:`torch.nn.LSTM`.
+
+The generated kernel :mod:`lstm_sym.kernels.lstm` keeps one weight matrix per gate acting on
+the concatenation ``[h_prev, x]`` (``h`` columns first) and one bias per gate::
+
+    W_f, W_i, W_C, W_o : (H, H + D)        b_f, b_i, b_C, b_o : (H,)
+
+:class:`torch.nn.LSTM` (one layer, unidirectional, ``bias=True``) stacks the gates row-wise
+in the order ``i, f, g, o`` (``g`` is the candidate ``C̃``) and splits input and recurrent
+weights, with two biases that are always added together::
+
+    weight_ih_l0 : (4H, D)    weight_hh_l0 : (4H, H)    bias_ih_l0, bias_hh_l0 : (4H,)
+
+so ``W_f = [weight_hh_l0[f], weight_ih_l0[f]]`` and ``b_f = bias_ih_l0[f] + bias_hh_l0[f]``.
+Sequences need no conversion: ``xs`` (T, B, D) is the layout of ``batch_first=False``.
+A state ``{"h", "C"}`` of (B, H) arrays becomes torch's ``(h_0, c_0)``, each (1, B, H).
+
+Importing this module needs PyTorch (``pip install torch==2.13.0``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+try:
+    import torch
+except ImportError as error:  # pragma: no cover - exercised by a test that hides torch
+    raise ImportError(
+        "lstm_sym.interop.torch needs PyTorch, which is not installed; "
+        "install it with: pip install torch==2.13.0"
+    ) from error
+
+__all__ = [
+    "GATE_ORDER",
+    "params_from_torch",
+    "params_to_torch",
+    "state_from_torch",
+    "state_to_torch",
+]
+
+#: Our gate suffix for each block of rows of torch's stacked weights, in torch's order
+#: (``i``, ``f``, ``g``, ``o``).
+GATE_ORDER = ("i", "f", "C", "o")
+
+# The keys of lstm_sym.kernels.lstm (not imported: the interop layer must not depend on the
+# generated module being importable or type-clean).
+_PARAMETER_NAMES = ("W_f", "b_f", "W_i", "b_i", "W_C", "b_C", "W_o", "b_o")
+_STATE_NAMES = ("h", "C")
+_NUMPY_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_TORCH_DTYPES: dict[torch.dtype, np.dtype[Any]] = {
+    torch.float32: np.dtype(np.float32),
+    torch.float64: np.dtype(np.float64),
+}
+
+
+def params_from_torch(module: torch.nn.LSTM) -> dict[str, np.ndarray]:
+    """Read the parameters of an :class:`torch.nn.LSTM` as the kernel's parameter dict.
+
+    Parameters
+    ----------
+    module : torch.nn.LSTM
+        One layer, unidirectional, ``bias=True``, no projection, float32 or float64, with
+        ``input_size = D`` and ``hidden_size = H``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Keys ``W_f b_f W_i b_i W_C b_C W_o b_o``: ``W_*`` (H, H + D) with the ``h`` columns
+        first, ``b_*`` (H,) equal to ``bias_ih_l0 + bias_hh_l0`` of the gate. Fresh arrays
+        (they share no memory with the module) of the module's dtype.
+
+    Raises
+    ------
+    ValueError
+        If ``module`` is not a single-layer, unidirectional LSTM with biases and no
+        projection.
+    TypeError
+        If the module's parameters are neither float32 nor float64.
+    """
+    _check_module(module)
+    H = module.hidden_size
+    w_ih = _to_numpy(_parameter(module, "weight_ih_l0"))
+    w_hh = _to_numpy(_parameter(module, "weight_hh_l0"))
+    b = _to_numpy(_parameter(module, "bias_ih_l0")) + _to_numpy(_parameter(module, "bias_hh_l0"))
+    params: dict[str, np.ndarray] = {}
+    for block, gate in enumerate(GATE_ORDER):
+        rows = slice(block * H, (block + 1) * H)
+        params[f"W_{gate}"] = np.concatenate((w_hh[rows], w_ih[rows]), axis=1)
+        params[f"b_{gate}"] = b[rows].copy()
+    return {name: params[name] for name in _PARAMETER_NAMES}
+
+
+def params_to_torch(
+    params: Mapping[str, np.ndarray], module: torch.nn.LSTM | None = None
+) -> torch.nn.LSTM:
+    """Write the kernel's parameters into an :class:`torch.nn.LSTM`.
+
+    The whole bias of each gate goes into ``bias_ih_l0``; ``bias_hh_l0`` is set to zero.
+
+    Parameters
+    ----------
+    params : mapping of str to numpy.ndarray
+        Exactly the keys ``W_f b_f W_i b_i W_C b_C W_o b_o``, all float32 or all float64:
+        ``W_*`` (H, H + D) acting on ``[h_prev, x]``, ``b_*`` (H,).
+    module : torch.nn.LSTM, optional
+        Module to load into, in place: one layer, unidirectional, ``bias=True``, no
+        projection, ``input_size = D`` and ``hidden_size = H``. Values are cast to its dtype
+        and device. When omitted, a new ``torch.nn.LSTM(D, H)`` on the CPU with the dtype of
+        ``params`` is built (without touching torch's global random state).
+
+    Returns
+    -------
+    torch.nn.LSTM
+        ``module`` when given, else the new module.
+
+    Raises
+    ------
+    ValueError
+        If a key is missing or unexpected, a shape is wrong or the shapes disagree on D or H
+        (the message names the key), or ``module`` has the wrong structure or sizes.
+    TypeError
+        If ``params`` is not a mapping or its arrays are not all float32 or all float64.
+    """
+    arrays = _check_params(params)
+    H, columns = arrays["W_f"].shape
+    D = columns - H
+    if module is None:
+        dtype = torch.float64 if arrays["W_f"].dtype == np.float64 else torch.float32
+        with torch.random.fork_rng(devices=[]):
+            module = torch.nn.LSTM(D, H, num_layers=1, bias=True, batch_first=False, dtype=dtype)
+    else:
+        _check_module(module)
+        if (module.input_size, module.hidden_size) != (D, H):
+            raise ValueError(
+                f"module has input_size={module.input_size}, hidden_size={module.hidden_size}; "
+                f"params need input_size={D}, hidden_size={H} (from params['W_f'] of shape "
+                f"{arrays['W_f'].shape})"
+            )
+    w_ih = np.concatenate([arrays[f"W_{gate}"][:, H:] for gate in GATE_ORDER], axis=0)
+    w_hh = np.concatenate([arrays[f"W_{gate}"][:, :H] for gate in GATE_ORDER], axis=0)
+    b = np.concatenate([arrays[f"b_{gate}"] for gate in GATE_ORDER])
+    with torch.no_grad():
+        _parameter(module, "weight_ih_l0").copy_(torch.tensor(w_ih))
+        _parameter(module, "weight_hh_l0").copy_(torch.tensor(w_hh))
+        _parameter(module, "bias_ih_l0").copy_(torch.tensor(b))
+        _parameter(module, "bias_hh_l0").zero_()
+    return module
+
+
+def state_to_torch(state: Mapping[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Turn a kernel state into the ``(h_0, c_0)`` that :class:`torch.nn.LSTM` takes.
+
+    Parameters
+    ----------
+    state : mapping of str to numpy.ndarray
+        Exactly the keys ``"h"`` and ``"C"``, each (B, H), both float32 or both float64.
+
+    Returns
+    -------
+    h_0, c_0 : torch.Tensor
+        Each (1, B, H) (one layer), same dtype, on the CPU; copies of the arrays.
+
+    Raises
+    ------
+    ValueError
+        On a missing or unexpected key, or a shape that is not (B, H) or differs between
+        ``"h"`` and ``"C"``.
+    TypeError
+        If ``state`` is not a mapping, or on a dtype other than float32/float64 or dtypes that
+        differ between ``"h"`` and ``"C"``.
+    """
+    if not isinstance(state, Mapping):
+        raise TypeError(f"state must be a dict with keys ['h', 'C']; got {type(state).__name__}")
+    keys = sorted(str(key) for key in state)
+    if keys != sorted(_STATE_NAMES):
+        raise ValueError(f"state must have exactly the keys ['h', 'C']; got {keys}")
+    h = _check_array("state['h']", state["h"], 2, "(B, H)")
+    c = _check_array("state['C']", state["C"], 2, "(B, H)")
+    if c.shape != h.shape:
+        raise ValueError(
+            f"state['C'] must have the shape of state['h'], {h.shape}; got shape {c.shape}"
+        )
+    if c.dtype != h.dtype:
+        raise TypeError(f"state['C'] must have the dtype of state['h'], {h.dtype}; got {c.dtype}")
+    return torch.tensor(h).unsqueeze(0), torch.tensor(c).unsqueeze(0)
+
+
+def state_from_torch(h_n: torch.Tensor, c_n: torch.Tensor) -> dict[str, np.ndarray]:
+    """Turn the ``(h_n, c_n)`` of a one-layer :class:`torch.nn.LSTM` into a kernel state.
+
+    Parameters
+    ----------
+    h_n, c_n : torch.Tensor
+        Each (1, B, H), float32 or float64 (the same for both); any device, any
+        ``requires_grad``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{"h": h_n[0], "C": c_n[0]}``, each (B, H), as fresh NumPy arrays.
+
+    Raises
+    ------
+    ValueError
+        If ``h_n`` or ``c_n`` is not (1, B, H) (the message names the argument), or their
+        shapes differ.
+    TypeError
+        If an argument is not a tensor, or on a dtype other than float32/float64 or dtypes
+        that differ.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    for name, key, value in (("h_n", "h", h_n), ("c_n", "C", c_n)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor; got {type(value).__name__}")
+        if value.dim() != 3 or value.shape[0] != 1:
+            raise ValueError(
+                f"{name} must have shape (1, B, H) (one layer, one direction); "
+                f"got shape {tuple(value.shape)}"
+            )
+        arrays[key] = _check_array(name, _to_numpy(value)[0], 2, "(B, H)")
+    if arrays["C"].shape != arrays["h"].shape:
+        raise ValueError(
+            f"c_n must have the shape of h_n, {tuple(h_n.shape)}; got shape {tuple(c_n.shape)}"
+        )
+    if arrays["C"].dtype != arrays["h"].dtype:
+        raise TypeError(f"c_n must have the dtype of h_n, {h_n.dtype}; got {c_n.dtype}")
+    return arrays
+
+
+def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """Return a fresh NumPy copy of ``tensor`` (detached, on the CPU)."""
+    dtype = _TORCH_DTYPES.get(tensor.dtype)
+    if dtype is None:
+        raise TypeError(f"expected a float32 or float64 tensor; got dtype {tensor.dtype}")
+    array: np.ndarray = tensor.detach().cpu().numpy().astype(dtype, copy=True)
+    return array
+
+
+def _parameter(module: torch.nn.Module, name: str) -> torch.Tensor:
+    """Return the parameter ``name`` of ``module`` (typed, unlike ``module.<name>``)."""
+    value = getattr(module, name)
+    if not isinstance(value, torch.Tensor):
+        raise ValueError(f"module has no parameter {name!r}")
+    return value
+
+
+def _check_module(module: Any) -> None:
+    """Raise unless ``module`` is an LSTM whose parameters the kernel can represent."""
+    if not isinstance(module, torch.nn.LSTM):
+        raise ValueError(f"module must be a torch.nn.LSTM; got {type(module).__name__}")
+    problems = []
+    if module.num_layers != 1:
+        problems.append(f"num_layers={module.num_layers} (need 1)")
+    if module.bidirectional:
+        problems.append("bidirectional=True (need False)")
+    if not module.bias:
+        problems.append("bias=False (need True)")
+    if module.proj_size != 0:
+        problems.append(f"proj_size={module.proj_size} (need 0)")
+    if problems:
+        raise ValueError(
+            "module must be a single-layer, unidirectional torch.nn.LSTM with biases and no "
+            "projection; it has " + ", ".join(problems)
+        )
+    dtype = _parameter(module, "weight_ih_l0").dtype
+    if dtype not in _TORCH_DTYPES:
+        raise TypeError(f"module must have float32 or float64 parameters; got {dtype}")
+
+
+def _check_array(name: str, value: Any, ndim: int, shape_text: str) -> np.ndarray:
+    """Return ``value`` as a float32/float64 array of rank ``ndim``, or raise naming ``name``."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array; got {type(value).__name__}")
+    if value.dtype not in _NUMPY_DTYPES:
+        raise TypeError(f"{name} must be a float32 or float64 array; got dtype {value.dtype}")
+    if value.ndim != ndim or 0 in value.shape:
+        raise ValueError(f"{name} must have shape {shape_text}; got shape {value.shape}")
+    return value
+
+
+def _check_params(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Check keys, shapes and dtypes of a parameter dict; return it as a plain dict."""
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
+    expected = list(_PARAMETER_NAMES)
+    missing = [name for name in _PARAMETER_NAMES if name not in params]
+    if missing:
+        raise ValueError(f"params is missing {missing}; expected keys {expected}")
+    extra = sorted(str(name) for name in params if name not in _PARAMETER_NAMES)
+    if extra:
+        raise ValueError(f"params has unexpected keys {extra}; expected keys {expected}")
+    W_f = _check_array("params['W_f']", params["W_f"], 2, "(H, H + D)")
+    H, columns = W_f.shape
+    if columns <= H:
+        raise ValueError(
+            f"params['W_f'] must have shape (H, H + D) with D >= 1; got shape {W_f.shape}"
+        )
+    D = columns - H
+    arrays: dict[str, np.ndarray] = {}
+    for name in _PARAMETER_NAMES:
+        shape = (H, H + D) if name.startswith("W_") else (H,)
+        text = "(H, H + D)" if name.startswith("W_") else "(H,)"
+        value = _check_array(f"params['{name}']", params[name], len(shape), text)
+        if value.shape != shape:
+            raise ValueError(
+                f"params['{name}'] must have shape {shape} (H={H}, D={D} from params['W_f']); "
+                f"got shape {value.shape}"
+            )
+        if value.dtype != W_f.dtype:
+            raise TypeError(
+                f"params['{name}'] must have the dtype of params['W_f'], {W_f.dtype}; "
+                f"got {value.dtype}"
+            )
+        arrays[name] = value
+    return arrays

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install what the tests need, then run the static checks and the whole test suite.
+# torch is pinned to the CPU wheel (a plain `torch` would pull a multi-GB CUDA build);
+# the browser tests drive Debian's chromium through Playwright, never a downloaded browser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install --quiet torch==2.13.0
+python -m pip install --quiet -e ".[test,docs]"
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+lstm-sym regenerate --check
+scripts/check
+python -m pytest -q "$@"
