@@ -18,6 +18,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import sympy
 
@@ -26,6 +27,8 @@ __all__ = [
     "Equation",
     "activation_plots_svg",
     "cell_diagram_svg",
+    "equations_from_spec",
+    "figures",
     "main",
 ]
 
@@ -38,10 +41,91 @@ LSTM_EQUATIONS: tuple[Equation, ...] = (
     ("f_t", ("h_{t-1}", "x_t"), "σ(W_f·[h, x] + b_f)"),
     ("i_t", ("h_{t-1}", "x_t"), "σ(W_i·[h, x] + b_i)"),
     ("C̃_t", ("h_{t-1}", "x_t"), "tanh(W_C·[h, x] + b_C)"),
-    ("o_t", ("h_{t-1}", "x_t"), "σ(W_o·[h, x] + b_o)"),
     ("C_t", ("f_t", "C_{t-1}", "i_t", "C̃_t"), "f ⊙ C_{t-1} + i ⊙ C̃"),
+    ("o_t", ("h_{t-1}", "x_t"), "σ(W_o·[h, x] + b_o)"),
     ("h_t", ("o_t", "C_t"), "o ⊙ tanh(C)"),
 )
+
+
+def _display_name(name: str) -> str:
+    """``h_prev`` → ``h_{t-1}``, ``C_tilde`` → ``C̃_t``, ``x`` → ``x_t``: the lecture's names."""
+    if name.endswith("_prev"):
+        return f"{name[: -len('_prev')]}_{{t-1}}"
+    if name.endswith("_tilde"):
+        return f"{name[: -len('_tilde')]}\u0303_t"
+    return f"{name}_t"
+
+
+def _display_expr(text: str) -> str:
+    """Spell a SymPy ``sstr`` the way the pages do: σ, ⊙ and short state names."""
+    text = text.replace("sigmoid", "σ").replace("*", " ⊙ ")
+    text = re.sub(r"\b(\w+)_prev\b", r"\1_{t-1}", text)
+    return re.sub(r"\b(\w+)_tilde\b", "\\1\u0303", text)
+
+
+def equations_from_spec(spec: Any) -> tuple[Equation, ...]:
+    """Turn a :class:`lstm_sym.spec.CellSpec` into the triples :func:`cell_diagram_svg` draws.
+
+    A linear map ``a = W @ [u, v] + b`` read only by the activation right after it is merged
+    into that node (``f = σ(W_f·[h, x] + b_f)`` reads ``h_{t-1}`` and ``x_t`` directly), so the
+    diagram shows the gates, not their pre-activations.
+
+    Parameters
+    ----------
+    spec
+        A cell spec: ``equations`` holding linear maps (``target``, ``weight``, ``bias``,
+        ``operands``) and elementwise equations (``target``, ``expr``, optional ``display``).
+
+    Returns
+    -------
+    tuple of Equation
+        ``(target, operands, label)`` with the lecture's names (``h_{t-1}``, ``C̃_t``).
+    """
+    linear: dict[str, tuple[tuple[str, ...], str]] = {}
+    out: list[tuple[str, tuple[str, ...], str]] = []
+    reads: dict[str, int] = {}
+    for eq in spec.equations:
+        for symbol in getattr(eq, "expr", sympy.Integer(0)).free_symbols:
+            reads[str(symbol)] = reads.get(str(symbol), 0) + 1
+        for name in getattr(eq, "operands", ()):
+            reads[name] = reads.get(name, 0) + 1
+
+    def is_parameter(name: str) -> bool:
+        try:
+            return str(getattr(spec.declaration(name).role, "value", "")) == "param"
+        except (AttributeError, KeyError):
+            return False
+
+    for eq in spec.equations:
+        if hasattr(eq, "operands"):
+            args = ", ".join(op.removesuffix("_prev") for op in eq.operands)
+            label = f"{eq.weight}·[{args}]" + (f" + {eq.bias}" if eq.bias else "")
+            linear[eq.target] = (tuple(eq.operands), label)
+            continue
+        display = getattr(eq, "display", None)
+        expr = display if isinstance(display, sympy.Basic) and display != 0 else eq.expr
+        text = sympy.sstr(expr, order="none")
+        names = sorted(
+            {str(symbol) for symbol in expr.free_symbols if not is_parameter(str(symbol))},
+            key=lambda n: (m.start() if (m := re.search(rf"\b{n}\b", text)) else 0, n),
+        )
+        merge = [n for n in names if n in linear and reads.get(n, 0) == 1]
+        operands: list[str] = []
+        for name in names:
+            if name in merge and len(merge) == 1:
+                ops, inner = linear.pop(name)
+                text = re.sub(rf"\b{name}\b", inner, text)
+                operands += [op for op in ops if op not in operands]
+                continue
+            if name in linear:
+                ops, label = linear.pop(name)
+                out.append((name, ops, label))
+            if name not in operands:
+                operands.append(name)
+        out.append((eq.target, tuple(operands), _display_expr(text)))
+    return tuple(
+        (_display_name(t), tuple(_display_name(o) for o in ops), label) for t, ops, label in out
+    )
 
 
 def _activation_expressions() -> dict[str, sympy.Expr]:
@@ -149,13 +233,14 @@ def _layers(equations: Sequence[Equation]) -> tuple[list[list[str]], list[str]]:
     return columns, inputs
 
 
-def cell_diagram_svg(equations: Sequence[Equation] = LSTM_EQUATIONS) -> str:
+def cell_diagram_svg(equations: Any = LSTM_EQUATIONS) -> str:
     """Draw one step of a cell as an SVG data-flow diagram laid out from its equations.
 
     Parameters
     ----------
     equations
-        ``(target, operand names, operation label)`` triples in evaluation order, e.g.
+        A cell spec (see :func:`equations_from_spec`), or ``(target, operand names, operation
+        label)`` triples in evaluation order, e.g.
         ``("f_t", ("h_{t-1}", "x_t"), "σ(W_f·[h, x] + b_f)")``. Names that are never a target
         are the step's inputs.
 
@@ -170,6 +255,8 @@ def cell_diagram_svg(equations: Sequence[Equation] = LSTM_EQUATIONS) -> str:
     ValueError
         If an equation uses a name that no earlier equation defines and that is not an input.
     """
+    if hasattr(equations, "equations"):
+        equations = equations_from_spec(equations)
     columns, inputs = _layers(equations)
     labels = {target: label for target, _, label in equations}
     box_w, box_h, col_gap, row_gap, margin = 170.0, 46.0, 70.0, 22.0, 20.0
@@ -250,15 +337,29 @@ def cell_diagram_svg(equations: Sequence[Equation] = LSTM_EQUATIONS) -> str:
     return "\n".join(out) + "\n"
 
 
+def figures() -> dict[str, str]:
+    """Every figure of the docs, by file name: the activation plots and one diagram per cell.
+
+    The diagrams are drawn from the built-in cell specs when :mod:`lstm_sym.spec` is
+    available, otherwise the LSTM is drawn from :data:`LSTM_EQUATIONS`.
+    """
+    out = {"activations.svg": activation_plots_svg()}
+    try:
+        from lstm_sym.spec import builtin_cell_names, load_builtin
+    except ImportError:
+        out["lstm-cell.svg"] = cell_diagram_svg(LSTM_EQUATIONS)
+        return out
+    for name in builtin_cell_names():
+        out[f"{name}-cell.svg"] = cell_diagram_svg(load_builtin(name))
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write ``activations.svg`` and ``lstm-cell.svg`` into a folder (default: docs)."""
+    """Write every figure of :func:`figures` into a folder (default: docs/assets/generated)."""
     args = list(sys.argv[1:] if argv is None else argv)
     out_dir = Path(args[0]) if args else Path("docs/assets/generated")
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in (
-        ("activations.svg", activation_plots_svg()),
-        ("lstm-cell.svg", cell_diagram_svg()),
-    ):
+    for name, text in figures().items():
         path = out_dir / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")

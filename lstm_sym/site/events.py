@@ -22,6 +22,9 @@ from mkdocs.structure.pages import Page
 from lstm_sym.site import mathjax, verification
 
 __all__ = [
+    "DERIVATIONS",
+    "GENERATED_MARK",
+    "MORE_CELLS",
     "VERIFICATION_PAGE",
     "BuildState",
     "on_build_error",
@@ -117,6 +120,70 @@ def _absolute_snippet_paths(config: MkDocsConfig, root: Path) -> None:
     options["base_path"] = [str((root / p).resolve()) for p in paths]
 
 
+#: Folder (under docs/) of the generated derivation pages, one per cell.
+DERIVATIONS = "derivations"
+
+#: Title of the navigation section that lists derivation pages ``mkdocs.yml`` does not name.
+MORE_CELLS = "More cells"
+
+#: First characters of every page written by ``lstm-sym regenerate``.
+GENERATED_MARK = "<!-- Generated from "
+
+
+def _nav_paths(item: object) -> set[str]:
+    """Every page path named anywhere in a ``nav`` structure."""
+    if isinstance(item, str):
+        return {item}
+    if isinstance(item, dict):
+        return set().union(*(_nav_paths(v) for v in item.values()))
+    if isinstance(item, list):
+        return set().union(*(_nav_paths(v) for v in item))
+    return set()
+
+
+def _generated_pages(config: MkDocsConfig) -> list[str]:
+    """Pages under docs/ written by ``lstm-sym regenerate`` (not excluded snippets), sorted."""
+    docs = Path(config.docs_dir)
+    exclude = config.exclude_docs
+    pages = []
+    for path in sorted(docs.rglob("*.md")):
+        relative = path.relative_to(docs).as_posix()
+        if exclude is not None and exclude.match_file(relative):
+            continue
+        with path.open(encoding="utf-8") as handle:
+            if handle.read(len(GENERATED_MARK)) == GENERATED_MARK:
+                pages.append(relative)
+    return pages
+
+
+def _add_generated_pages(config: MkDocsConfig) -> None:
+    """List every generated page in the navigation, even one ``mkdocs.yml`` does not name.
+
+    ``lstm-sym regenerate`` writes one ``docs/derivations/<cell>.md`` per built-in cell, and
+    may write overview pages. Generated pages that ``mkdocs.yml`` does not name go right after
+    the first derivation page in the nav: other pages as entries of their own (titled by their
+    heading), derivation pages in a "More cells" section. A new cell thus never trips the
+    strict build's check for pages left out of the nav; hand-written pages still must be listed.
+    """
+    nav = config.nav
+    if not isinstance(nav, list):
+        return  # no explicit nav: MkDocs lists every page itself
+    listed = _nav_paths(nav)
+    missing = [page for page in _generated_pages(config) if page not in listed]
+    if not missing:
+        return
+    derivations = [p for p in missing if p.startswith(f"{DERIVATIONS}/")]
+    others: list[object] = [p for p in missing if not p.startswith(f"{DERIVATIONS}/")]
+    position = len(nav)
+    for index, item in enumerate(nav):
+        if any(p.startswith(f"{DERIVATIONS}/") for p in _nav_paths(item)):
+            position = index + 1
+            break
+    if derivations:
+        others.append({MORE_CELLS: derivations})
+    nav[position:position] = others
+
+
 def on_config(config: MkDocsConfig, cache: VerificationCache) -> MkDocsConfig:
     """Prepare a build: make paths independent of the working folder, reset the build state."""
     global _state
@@ -124,6 +191,7 @@ def on_config(config: MkDocsConfig, cache: VerificationCache) -> MkDocsConfig:
     if str(root) not in sys.path:
         sys.path.append(str(root))
     _absolute_snippet_paths(config, root)
+    _add_generated_pages(config)
     _state = BuildState(root, cache)
     return config
 

@@ -15,11 +15,14 @@ import dataclasses
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +65,20 @@ class CellReport:
     symbolic_max_abs_error: float
     symbolic_digits: int
     versions: dict[str, str]
+    torch_note: str = ""
 
 
 _FIELDS = tuple(field.name for field in dataclasses.fields(CellReport))
 
 
+_OPTIONAL = {"torch_note": ""}
+
+
 def _to_plain(report: object) -> dict[str, Any]:
     """Read the fields of a ``CellVerification`` (dataclass, attrs class or mapping)."""
     if isinstance(report, Mapping):
-        return {name: report[name] for name in _FIELDS}
-    return {name: getattr(report, name) for name in _FIELDS}
+        return {name: report.get(name, _OPTIONAL.get(name)) for name in _FIELDS}
+    return {name: getattr(report, name, _OPTIONAL.get(name)) for name in _FIELDS}
 
 
 def _float_or_str(value: float) -> float | str:
@@ -95,6 +102,7 @@ def _serialise(report: object) -> dict[str, Any]:
     plain["symbolic_passed"] = bool(plain["symbolic_passed"])
     plain["symbolic_digits"] = int(plain["symbolic_digits"])
     plain["cell"] = str(plain["cell"])
+    plain["torch_note"] = str(plain["torch_note"] or "")
     return plain
 
 
@@ -124,9 +132,7 @@ def parse_reports(payload: str) -> list[CellReport]:
                 cell=item["cell"],
                 passed=item["passed"],
                 failures=list(item["failures"]),
-                finite_differences={
-                    k: _as_float(v) for k, v in item["finite_differences"].items()
-                },
+                finite_differences={k: _as_float(v) for k, v in item["finite_differences"].items()},
                 fd_tolerance=_as_float(item["fd_tolerance"]),
                 torch=None if torch is None else {k: _as_float(v) for k, v in torch.items()},
                 torch_tolerance=_as_float(item["torch_tolerance"]),
@@ -134,6 +140,7 @@ def parse_reports(payload: str) -> list[CellReport]:
                 symbolic_max_abs_error=_as_float(item["symbolic_max_abs_error"]),
                 symbolic_digits=item["symbolic_digits"],
                 versions=dict(item["versions"]),
+                torch_note=str(item.get("torch_note", "")),
             )
         )
     return reports
@@ -173,7 +180,25 @@ def _child_env(root: Path) -> dict[str, str]:
     entries = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     entries.append(str(root))
     env["PYTHONPATH"] = os.pathsep.join(entries)
+    # No .pyc files in the watched package: `mkdocs serve` would see them and rebuild again.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # The kernels are verified on tiny tensors in parallel processes: one BLAS/OpenMP thread
+    # each avoids oversubscribing the cores (results stay within the checks' tolerances).
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")
     return env
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    """Kill the verification child and every worker it started, then release its pipes."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 class VerificationRun:
@@ -195,6 +220,9 @@ class VerificationRun:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # Its own process group: cancelling must also stop the worker processes it spawns,
+            # which would otherwise keep the output pipes (and the build) open.
+            start_new_session=True,
         )
         self._reports: list[CellReport] | None = None
 
@@ -214,8 +242,7 @@ class VerificationRun:
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
-            process.kill()
-            process.communicate()
+            _kill_group(process)
             raise VerificationError(f"verification did not finish within {timeout:.0f} s") from exc
         finally:
             self._process = None
@@ -235,9 +262,8 @@ class VerificationRun:
     def cancel(self) -> None:
         """Stop the child process if it is still running."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.communicate()
+        if process is not None:
+            _kill_group(process)
 
 
 def start(root: Path) -> VerificationRun:
@@ -316,9 +342,13 @@ def _render_cell(report: CellReport) -> list[str]:
         out += [
             '!!! warning "Torch oracle not run"',
             "",
-            "    PyTorch is not installed in the environment that built this page (or there is",
-            "    no torch oracle for this cell), so only finite differences and the symbolic",
-            "    identity were checked. Install the `torch` extra to add the third check.",
+            "    "
+            + (
+                report.torch_note
+                or "PyTorch is not installed in the environment that built this page, or there "
+                "is no torch oracle for this cell."
+            ),
+            "    Only finite differences and the symbolic identity were checked.",
             "",
         ]
     out += [
@@ -373,12 +403,42 @@ def render_markdown(reports: Sequence[CellReport]) -> str:
     return "\n".join(out)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``verify_all()`` and print its reports as JSON (the child-process entry point)."""
-    del argv
-    from lstm_sym.verify.report import verify_all
+def _verify_one(name: str) -> dict[str, Any]:
+    """Verify one built-in cell in a worker process and return its JSON-safe report."""
+    from lstm_sym.verify.report import verify_cell
 
-    payload = {"reports": [_serialise(r) for r in verify_all()]}
+    return _serialise(verify_cell(name))
+
+
+def _verify_everything(workers: int) -> list[dict[str, Any]]:
+    """Verify every built-in cell, spread over ``workers`` processes when there are several.
+
+    Uses ``verify_cell`` over ``builtin_cell_names()`` when both exist (the same checks
+    ``verify_all`` runs, cell by cell), otherwise ``verify_all()`` in this process.
+    """
+    from lstm_sym.verify import report as report_module
+
+    verify_cell = getattr(report_module, "verify_cell", None)
+    try:
+        from lstm_sym.spec import builtin_cell_names
+    except ImportError:
+        verify_cell = None
+    if verify_cell is None or workers < 2:
+        return [_serialise(r) for r in report_module.verify_all()]
+    names = list(builtin_cell_names())
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(names)), mp_context=context) as pool:
+        return list(pool.map(_verify_one, names))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Verify every kernel and print the reports as JSON (the child-process entry point).
+
+    The number of worker processes is ``LSTM_SYM_VERIFY_WORKERS`` (default: the CPU count).
+    """
+    del argv
+    workers = int(os.environ.get("LSTM_SYM_VERIFY_WORKERS", "0")) or (os.cpu_count() or 1)
+    payload = {"reports": _verify_everything(workers)}
     json.dump(payload, sys.stdout)
     sys.stdout.write("\n")
     return 0

@@ -1,0 +1,134 @@
+"""The build-time verification page: rendering, failure messages, MathJax lookup, hook reload."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from lstm_sym.site import mathjax, verification
+from lstm_sym.site.verification import CellReport
+
+
+def _report(**changes: object) -> CellReport:
+    base = CellReport(
+        cell="lstm",
+        passed=True,
+        failures=[],
+        finite_differences={"W_f": 1e-10, "xs": 2e-10},
+        fd_tolerance=1e-7,
+        torch={"W_f": 1e-15, "xs": 3e-16},
+        torch_tolerance=1e-10,
+        symbolic_passed=True,
+        symbolic_max_abs_error=0.0,
+        symbolic_digits=50,
+        versions={"numpy": "2.4.6", "sympy": "1.14.0"},
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_reports_survive_the_json_round_trip() -> None:
+    """What the child process prints parses back into equal reports, NaN included."""
+    report = _report(finite_differences={"W_f": float("nan")}, passed=False)
+    payload = json.dumps({"reports": [verification._serialise(report)]})
+    (parsed,) = verification.parse_reports(payload)
+    assert parsed.finite_differences["W_f"] != parsed.finite_differences["W_f"]  # NaN
+    assert dataclasses.replace(parsed, finite_differences={}) == dataclasses.replace(
+        report, finite_differences={}
+    )
+
+
+def test_passing_reports_give_no_failure_message() -> None:
+    """When every kernel passed, there is nothing to fail the build with."""
+    assert verification.failure_message([_report()]) is None
+
+
+def test_failure_message_names_kernel_and_tensor() -> None:
+    """A failed report yields a message naming the kernel and each reported tensor."""
+    report = _report(passed=False, failures=["lstm: W_f: finite-difference error 2.0e+00"])
+    message = verification.failure_message([report])
+    assert message is not None
+    assert "'lstm'" in message and "W_f" in message
+
+
+def test_failed_symbolic_identity_alone_fails() -> None:
+    """A report whose symbolic identity failed is a failure even if `passed` says otherwise."""
+    assert verification.failure_message([_report(symbolic_passed=False)]) is not None
+
+
+def test_markdown_has_a_row_per_tensor_and_the_versions() -> None:
+    """The rendered report lists every tensor with both errors, and every library version."""
+    markdown = verification.render_markdown([_report()])
+    assert "| `W_f` | 1.00e-10 |" in markdown
+    assert "| `xs` | 2.00e-10 |" in markdown
+    assert "| numpy | `2.4.6` |" in markdown
+    assert "{ #kernel-lstm }" in markdown
+
+
+def test_markdown_warns_when_torch_did_not_run() -> None:
+    """Without a torch oracle the page says so instead of showing an empty column."""
+    markdown = verification.render_markdown([_report(torch=None)])
+    assert "Torch oracle not run" in markdown
+    assert "Torch autograd" not in markdown
+
+
+def test_fingerprint_changes_with_the_sources(tmp_path: Path) -> None:
+    """Editing a package file changes the fingerprint, so serve re-verifies edited kernels."""
+    kernel = tmp_path / "lstm_sym" / "kernels" / "lstm.py"
+    kernel.parent.mkdir(parents=True)
+    kernel.write_text("x = 1\n")
+    before = verification.fingerprint([tmp_path])
+    kernel.write_text("x = 2\n")
+    assert verification.fingerprint([tmp_path]) != before
+
+
+def test_mathjax_is_found_in_the_installed_package() -> None:
+    """The installed django-static-mathjax provides MathJax 3.2.2's tex-chtml component."""
+    source = mathjax.mathjax_source_dir()
+    assert (source / "tex-chtml.js").is_file()
+
+
+def test_copy_mathjax_copies_only_the_needed_parts(tmp_path: Path) -> None:
+    """Only the listed MathJax parts (and the licence) land in the site, not the whole package."""
+    dest = mathjax.copy_mathjax(tmp_path)
+    assert sorted(p.name for p in dest.iterdir()) == sorted(
+        {"LICENSE", *(part.split("/")[0] for part in mathjax.MATHJAX_PARTS)}
+    )
+    assert not (dest / "tex-svg.js").exists()
+
+
+def test_hooks_reload_the_site_code_on_every_build() -> None:
+    """Each on_config re-imports lstm_sym.site.events, so `mkdocs serve` picks up edits."""
+    from mkdocs.config import load_config
+
+    from lstm_sym.site import hooks
+
+    config = load_config(str(Path(__file__).resolve().parents[1] / "mkdocs.yml"))
+    hooks.on_config(config)
+    assert hooks._events is not None
+    first = hooks._events.BuildState
+    hooks.on_config(config)
+    assert hooks._events.BuildState is not first
+
+
+def test_new_derivation_pages_join_the_navigation(tmp_path: Path) -> None:
+    """A generated derivation page that mkdocs.yml does not name is listed under "More cells",
+    right after the derivation pages the nav names."""
+    from mkdocs.config import load_config
+
+    from lstm_sym.site import events
+
+    config = load_config(str(Path(__file__).resolve().parents[1] / "mkdocs.yml"))
+    (tmp_path / "derivations").mkdir()
+    for name in ("lstm.md", "zz_new_cell.md"):
+        (tmp_path / "derivations" / name).write_text(
+            f"{events.GENERATED_MARK}x -->\n# A cell\n", encoding="utf-8"
+        )
+    (tmp_path / "hand-written.md").write_text("# Not generated\n", encoding="utf-8")
+    config.docs_dir = str(tmp_path)
+    events._add_generated_pages(config)
+    titles = [next(iter(item)) if isinstance(item, dict) else item for item in config.nav]
+    position = titles.index(events.MORE_CELLS)
+    assert config.nav[position] == {events.MORE_CELLS: ["derivations/zz_new_cell.md"]}
+    assert "derivations/lstm.md" in events._nav_paths(config.nav[position - 1])
+    assert "hand-written.md" not in events._nav_paths(config.nav)
