@@ -20,6 +20,7 @@ from .regenerate import (
     user_artifacts,
     write_files,
 )
+from .render.artifacts import Artifacts, CellArtifacts
 from .render.kernel import equation_text
 from .spec import SpecError, builtin_cell_names, load_builtin, parse_spec_file
 from .spec.model import CellSpec
@@ -95,6 +96,26 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "list", help="list the built-in cells", description="List the built-in cells."
     )
+
+    experiment = commands.add_parser(
+        "experiment",
+        help="train the kernels on a measured task and write results and plots",
+        description=(
+            "long-context: the lecture's Gujarat example as a synthetic task; trains rnn, lstm, "
+            "gru (and LSTM variants when present) for several filler lengths and seeds and "
+            "writes results.json and SVG plots."
+        ),
+    )
+    experiment.add_argument("name", choices=["long-context"], help="the experiment")
+    experiment.add_argument(
+        "--quick", action="store_true", help="a small sweep for CI (writes to a temporary folder)"
+    )
+    experiment.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: docs/experiments/long-context; a temporary one with --quick)",
+    )
+    experiment.add_argument("--jobs", type=int, help="worker processes (default: up to 2)")
     return parser
 
 
@@ -108,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _gradcheck(arguments)
         if arguments.command == "derive":
             return _derive(arguments)
+        if arguments.command == "experiment":
+            from .experiments.long_context import main as long_context
+
+            return long_context(arguments.quick, arguments.out, arguments.jobs)
         return _list()
     except (SpecError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) else str(error)
@@ -117,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _regenerate(arguments: argparse.Namespace) -> int:
     started = time.perf_counter()
+    cells: list[Artifacts]
     if arguments.spec is not None:
         cells = [user_artifacts(arguments.spec, progress=_progress)]
         root = arguments.out or arguments.spec.parent
@@ -144,7 +170,8 @@ def _regenerate(arguments: argparse.Namespace) -> int:
         print(f"wrote {relative}")
     print(
         f"{len(result.written)} written, {len(result.unchanged)} unchanged, "
-        f"{len(cells)} cell(s) in {time.perf_counter() - started:.2f} s"
+        f"{sum(isinstance(c, CellArtifacts) for c in cells)} cell(s) in "
+        f"{time.perf_counter() - started:.2f} s"
     )
     return 0
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .render.artifacts import CellArtifacts, render_cell
+from .render.artifacts import Artifacts, CellArtifacts, render_cell
+from .render.variants import VARIANTS_PAGE, render_variants_page
 from .spec import builtin_cell_names, builtin_spec_path, load_builtin, parse_spec_file
 
 __all__ = [
@@ -48,24 +49,29 @@ def builtin_artifacts(
     *,
     root: Path | None = None,
     progress: Callable[[str], None] | None = None,
-) -> list[CellArtifacts]:
+) -> list[Artifacts]:
     """Render the generated files of the built-in cells (all of them by default).
+
+    Rendering all cells adds the page that compares them, ``docs/variants.md``, as the last
+    entry (an :class:`~lstm_sym.render.artifacts.Artifacts`; every other entry is a
+    :class:`~lstm_sym.render.artifacts.CellArtifacts`).
 
     Parameters
     ----------
     names : iterable of str, optional
-        Cells to render.
+        Cells to render; the variants page only when this is omitted.
     root : pathlib.Path, optional
         Repository root the paths are relative to.
     progress : callable, optional
         Receives progress messages.
     """
     root = root or repository_root()
-    results = []
+    results: list[Artifacts] = []
+    cells: list[CellArtifacts] = []
     for name in names if names is not None else builtin_cell_names():
         spec = load_builtin(name)
         source = _relative_source(builtin_spec_path(name), repository_root())
-        results.append(
+        cells.append(
             render_cell(
                 spec,
                 source,
@@ -76,7 +82,46 @@ def builtin_artifacts(
                 progress=progress,
             )
         )
+    results += cells
+    if names is None:
+        if progress:
+            progress("variants page")
+        page = render_variants_page([cell.derivation for cell in cells], COMMAND)
+        results.append(Artifacts(files={VARIANTS_PAGE: page}))
+        if progress:
+            progress("figures")
+        results.append(figure_artifacts())
     return results
+
+
+#: Folder of the generated figures, relative to the repository root.
+FIGURES_DIR = "docs/assets/generated"
+
+
+def figure_artifacts() -> Artifacts:
+    """Render the site's figures (activation plots, one diagram per built-in cell).
+
+    Each SVG starts with a comment naming its source and :data:`COMMAND`.
+    """
+    from .render.figures import figures
+
+    files = {}
+    for name, svg in figures().items():
+        source = (
+            "lstm_sym/spec/functions.py"
+            if name == "activations.svg"
+            else f"lstm_sym/spec/cells/{name.removesuffix('-cell.svg')}.cell"
+        )
+        files[f"{FIGURES_DIR}/{name}"] = _with_header(svg, source)
+    return Artifacts(files=files)
+
+
+def _with_header(svg: str, source: str) -> str:
+    comment = f"<!-- Generated from {source} by `{COMMAND}` — do not edit. -->\n"
+    if svg.startswith("<?xml"):
+        declaration, _, rest = svg.partition("\n")
+        return f"{declaration}\n{comment}{rest}"
+    return comment + svg
 
 
 def user_artifacts(

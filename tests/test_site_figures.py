@@ -54,19 +54,6 @@ def test_cell_diagram_rejects_an_undefined_operand() -> None:
         figures.cell_diagram_svg([("y", ("x",), "y = x"), ("z", ("w", "y"), "z")][::-1])
 
 
-def test_committed_figures_are_up_to_date() -> None:
-    """Every SVG under docs/assets/generated equals what the figure functions draw now."""
-    folder = REPO / "docs" / "assets" / "generated"
-    expected = figures.figures()
-    assert {"activations.svg", "lstm-cell.svg"} <= set(expected)
-    stale = [
-        name
-        for name, text in expected.items()
-        if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text
-    ]
-    assert not stale, f"stale figures {stale}: run python -m lstm_sym.render.figures"
-
-
 def test_lstm_diagram_from_the_spec_matches_the_lecture_equations() -> None:
     """Reading the LSTM spec yields exactly the lecture's six equations, pre-activations merged."""
     from lstm_sym.spec import load_builtin

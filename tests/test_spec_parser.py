@@ -119,3 +119,54 @@ def test_unknown_attribute_is_rejected():
     header = HEADER.replace("param b\n", "param b colour=red\n")
     with pytest.raises(SpecError, match=r":5: unknown attribute 'colour=red'"):
         parse_spec(_spec("a = W @ [h_prev, x] + b\nh = tanh(a)\n", header), "bad.cell")
+
+
+def test_compare_header_is_read_into_the_spec():
+    """A `compare "…"` line becomes spec.compare; without one it is empty."""
+    body = "a = W @ [h_prev, x] + b\nh = tanh(a)\n"
+    spec = parse_spec(_spec(body, 'compare "Removes every gate."\n' + HEADER))
+    assert spec.compare == "Removes every gate."
+    assert parse_spec(_spec(body)).compare == ""
+
+
+def test_compare_given_twice_is_rejected():
+    """A second `compare` line is an error naming the first one's line."""
+    header = HEADER + 'compare "one"\ncompare "two"\n'
+    with pytest.raises(SpecError, match=r":7: 'compare' given twice \(first on line 6\)"):
+        parse_spec(_spec("a = W @ [h_prev, x] + b\nh = tanh(a)\n", header), "bad.cell")
+
+
+def test_operand_of_a_matrix_product_assigned_later_is_rejected():
+    """A gate used inside `W @ […]` before its equation is an error naming its line."""
+    header = HEADER + "param U\nparam c\n"
+    body = "a = W @ [g, x] + b\ng = sigmoid(u)\nu = U @ [h_prev, x] + c\nh = tanh(a)\n"
+    with pytest.raises(SpecError, match=r":8: 'g' is used before it is assigned \(line 9\)"):
+        parse_spec(_spec(body, header), "bad.cell")
+
+
+def test_a_cycle_through_a_matrix_product_is_rejected():
+    """A gate that feeds its own matrix product (a needs g, g needs a) is reported as a cycle."""
+    body = "a = W @ [g, x] + b\ng = sigmoid(a)\nh = g * h_prev\n"
+    with pytest.raises(SpecError, match=r":6: 'g' is used before it is assigned.*\(cycle\)"):
+        parse_spec(_spec(body), "bad.cell")
+
+
+def test_a_matrix_product_of_one_operand_has_the_operand_width():
+    """`W @ [x]` gives W the shape (H, D) and `U @ [h_prev]` gives U (H, H)."""
+    header = HEADER + "param U\n"
+    spec = parse_spec(_spec("a = W @ [x] + b\nu = U @ [h_prev]\nh = tanh(a + u)\n", header))
+    assert spec.parameter_shape("W") == ("H", "D")
+    assert spec.parameter_shape("U") == ("H", "H")
+    assert spec.parameter_count(3, 2) == 2 * 3 + 2 + 2 * 2
+
+
+def test_every_built_in_cell_declares_and_documents_every_symbol():
+    """Each built-in spec declares every symbol it uses, each with a LaTeX form and a doc line."""
+    from lstm_sym.spec import builtin_cell_names
+
+    for name in builtin_cell_names():
+        spec = load_builtin(name)
+        assert spec.name == name and spec.title and spec.summary
+        for declaration in spec.declarations:
+            assert declaration.line > 0, (name, declaration.name, "not declared")
+            assert declaration.latex and declaration.doc, (name, declaration.name)

@@ -15,6 +15,17 @@ so ``W_f = [weight_hh_l0[f], weight_ih_l0[f]]`` and ``b_f = bias_ih_l0[f] + bias
 Sequences need no conversion: ``xs`` (T, B, D) is the layout of ``batch_first=False``.
 A state ``{"h", "C"}`` of (B, H) arrays becomes torch's ``(h_0, c_0)``, each (1, B, H).
 
+The ``gru_*`` helpers do the same for :mod:`lstm_sym.kernels.gru_torch` and
+:class:`torch.nn.GRU`, which computes (rows stacked in the order ``r, z, n``)::
+
+    r = σ(W_ir x + b_ir + W_hr h + b_hr)        z = σ(W_iz x + b_iz + W_hz h + b_hz)
+    n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))   h' = (1 − z) ⊙ n + z ⊙ h
+
+so ``W_r = [W_hr, W_ir]``, ``b_r = b_ir + b_hr`` (likewise for ``z``), while the candidate
+keeps its two halves apart, because ``r`` multiplies the recurrent one, bias included:
+``W_xn = W_in``, ``b_xn = b_in``, ``W_hn = W_hn``, ``b_hn = b_hn``. A GRU state ``{"h"}``
+becomes torch's ``h_0`` (1, B, H).
+
 Importing this module needs PyTorch (``pip install torch==2.13.0``).
 """
 
@@ -35,6 +46,11 @@ except ImportError as error:  # pragma: no cover - exercised by a test that hide
 
 __all__ = [
     "GATE_ORDER",
+    "GRU_GATE_ORDER",
+    "gru_params_from_torch",
+    "gru_params_to_torch",
+    "gru_state_from_torch",
+    "gru_state_to_torch",
     "params_from_torch",
     "params_to_torch",
     "state_from_torch",
@@ -49,6 +65,17 @@ GATE_ORDER = ("i", "f", "C", "o")
 # generated module being importable or type-clean).
 _PARAMETER_NAMES = ("W_f", "b_f", "W_i", "b_i", "W_C", "b_C", "W_o", "b_o")
 _STATE_NAMES = ("h", "C")
+
+#: The row blocks of torch.nn.GRU's stacked weights, in torch's order (reset, update, new).
+GRU_GATE_ORDER = ("r", "z", "n")
+# The keys of lstm_sym.kernels.gru_torch, and the shape of each as text.
+_GRU_PARAMETER_NAMES = ("W_r", "b_r", "W_z", "b_z", "W_xn", "b_xn", "W_hn", "b_hn")
+_GRU_SHAPES = {
+    "W_r": "(H, H + D)",
+    "W_z": "(H, H + D)",
+    "W_xn": "(H, D)",
+    "W_hn": "(H, H)",
+}
 _NUMPY_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _TORCH_DTYPES: dict[torch.dtype, np.dtype[Any]] = {
     torch.float32: np.dtype(np.float32),
@@ -227,6 +254,201 @@ def state_from_torch(h_n: torch.Tensor, c_n: torch.Tensor) -> dict[str, np.ndarr
         )
     if arrays["C"].dtype != arrays["h"].dtype:
         raise TypeError(f"c_n must have the dtype of h_n, {h_n.dtype}; got {c_n.dtype}")
+    return arrays
+
+
+def gru_params_from_torch(module: torch.nn.GRU) -> dict[str, np.ndarray]:
+    """Read the parameters of a :class:`torch.nn.GRU` as the ``gru_torch`` kernel's dict.
+
+    Parameters
+    ----------
+    module : torch.nn.GRU
+        One layer, unidirectional, ``bias=True``, float32 or float64, with
+        ``input_size = D`` and ``hidden_size = H``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Keys ``W_r b_r W_z b_z W_xn b_xn W_hn b_hn``: ``W_r``, ``W_z`` (H, H + D) with the
+        ``h`` columns first and ``b_r``, ``b_z`` the sums ``b_i* + b_h*``; ``W_xn`` (H, D),
+        ``b_xn`` = ``b_in``, ``W_hn`` (H, H), ``b_hn`` (H,). Fresh arrays of the module's
+        dtype.
+
+    Raises
+    ------
+    ValueError
+        If ``module`` is not a single-layer, unidirectional GRU with biases.
+    TypeError
+        If the module's parameters are neither float32 nor float64.
+    """
+    _check_gru_module(module)
+    H = module.hidden_size
+    w_ih = _to_numpy(_parameter(module, "weight_ih_l0"))
+    w_hh = _to_numpy(_parameter(module, "weight_hh_l0"))
+    b_ih = _to_numpy(_parameter(module, "bias_ih_l0"))
+    b_hh = _to_numpy(_parameter(module, "bias_hh_l0"))
+    r, z, n = (slice(block * H, (block + 1) * H) for block in range(3))
+    params = {
+        "W_r": np.concatenate((w_hh[r], w_ih[r]), axis=1),
+        "b_r": b_ih[r] + b_hh[r],
+        "W_z": np.concatenate((w_hh[z], w_ih[z]), axis=1),
+        "b_z": b_ih[z] + b_hh[z],
+        "W_xn": w_ih[n].copy(),
+        "b_xn": b_ih[n].copy(),
+        "W_hn": w_hh[n].copy(),
+        "b_hn": b_hh[n].copy(),
+    }
+    return {name: params[name] for name in _GRU_PARAMETER_NAMES}
+
+
+def gru_params_to_torch(
+    params: Mapping[str, np.ndarray], module: torch.nn.GRU | None = None
+) -> torch.nn.GRU:
+    """Write the ``gru_torch`` kernel's parameters into a :class:`torch.nn.GRU`.
+
+    The biases ``b_r`` and ``b_z`` go into ``bias_ih_l0`` (their ``bias_hh_l0`` rows are set
+    to zero); ``b_xn`` into ``bias_ih_l0`` and ``b_hn`` into ``bias_hh_l0`` of the ``n`` rows.
+
+    Parameters
+    ----------
+    params : mapping of str to numpy.ndarray
+        Exactly the keys ``W_r b_r W_z b_z W_xn b_xn W_hn b_hn``, all float32 or all float64,
+        shaped as :func:`gru_params_from_torch` returns them.
+    module : torch.nn.GRU, optional
+        Module to load into, in place: one layer, unidirectional, ``bias=True``,
+        ``input_size = D`` and ``hidden_size = H``. When omitted, a new
+        ``torch.nn.GRU(D, H)`` on the CPU with the dtype of ``params`` is built (without
+        touching torch's global random state).
+
+    Returns
+    -------
+    torch.nn.GRU
+        ``module`` when given, else the new module.
+
+    Raises
+    ------
+    ValueError
+        If a key is missing or unexpected, a shape is wrong or the shapes disagree on D or H
+        (the message names the key), or ``module`` has the wrong structure or sizes.
+    TypeError
+        If ``params`` is not a mapping or its arrays are not all float32 or all float64.
+    """
+    arrays = _check_gru_params(params)
+    H, D = arrays["W_xn"].shape
+    if module is None:
+        dtype = torch.float64 if arrays["W_r"].dtype == np.float64 else torch.float32
+        with torch.random.fork_rng(devices=[]):
+            module = torch.nn.GRU(D, H, num_layers=1, bias=True, batch_first=False, dtype=dtype)
+    else:
+        _check_gru_module(module)
+        if (module.input_size, module.hidden_size) != (D, H):
+            raise ValueError(
+                f"module has input_size={module.input_size}, hidden_size={module.hidden_size}; "
+                f"params need input_size={D}, hidden_size={H} (from params['W_xn'] of shape "
+                f"{arrays['W_xn'].shape})"
+            )
+    w_ih = np.concatenate((arrays["W_r"][:, H:], arrays["W_z"][:, H:], arrays["W_xn"]), axis=0)
+    w_hh = np.concatenate((arrays["W_r"][:, :H], arrays["W_z"][:, :H], arrays["W_hn"]), axis=0)
+    b_ih = np.concatenate((arrays["b_r"], arrays["b_z"], arrays["b_xn"]))
+    b_hh = np.concatenate((np.zeros(2 * H, arrays["b_hn"].dtype), arrays["b_hn"]))
+    with torch.no_grad():
+        _parameter(module, "weight_ih_l0").copy_(torch.tensor(w_ih))
+        _parameter(module, "weight_hh_l0").copy_(torch.tensor(w_hh))
+        _parameter(module, "bias_ih_l0").copy_(torch.tensor(b_ih))
+        _parameter(module, "bias_hh_l0").copy_(torch.tensor(b_hh))
+    return module
+
+
+def gru_state_to_torch(state: Mapping[str, np.ndarray]) -> torch.Tensor:
+    """Turn a ``gru_torch`` kernel state ``{"h": (B, H)}`` into torch's ``h_0`` (1, B, H).
+
+    Raises
+    ------
+    ValueError
+        On a missing or unexpected key or a shape that is not (B, H).
+    TypeError
+        If ``state`` is not a mapping or ``state["h"]`` is not a float32/float64 array.
+    """
+    if not isinstance(state, Mapping):
+        raise TypeError(f"state must be a dict with keys ['h']; got {type(state).__name__}")
+    keys = sorted(str(key) for key in state)
+    if keys != ["h"]:
+        raise ValueError(f"state must have exactly the keys ['h']; got {keys}")
+    h = _check_array("state['h']", state["h"], 2, "(B, H)")
+    return torch.tensor(h).unsqueeze(0)
+
+
+def gru_state_from_torch(h_n: torch.Tensor) -> dict[str, np.ndarray]:
+    """Turn the ``h_n`` (1, B, H) of a one-layer :class:`torch.nn.GRU` into ``{"h": (B, H)}``.
+
+    Raises
+    ------
+    ValueError
+        If ``h_n`` is not (1, B, H).
+    TypeError
+        If ``h_n`` is not a float32/float64 tensor.
+    """
+    if not isinstance(h_n, torch.Tensor):
+        raise TypeError(f"h_n must be a torch.Tensor; got {type(h_n).__name__}")
+    if h_n.dim() != 3 or h_n.shape[0] != 1:
+        raise ValueError(
+            "h_n must have shape (1, B, H) (one layer, one direction); "
+            f"got shape {tuple(h_n.shape)}"
+        )
+    return {"h": _check_array("h_n", _to_numpy(h_n)[0], 2, "(B, H)")}
+
+
+def _check_gru_module(module: Any) -> None:
+    """Raise unless ``module`` is a GRU whose parameters the ``gru_torch`` kernel can hold."""
+    if not isinstance(module, torch.nn.GRU):
+        raise ValueError(f"module must be a torch.nn.GRU; got {type(module).__name__}")
+    problems = []
+    if module.num_layers != 1:
+        problems.append(f"num_layers={module.num_layers} (need 1)")
+    if module.bidirectional:
+        problems.append("bidirectional=True (need False)")
+    if not module.bias:
+        problems.append("bias=False (need True)")
+    if problems:
+        raise ValueError(
+            "module must be a single-layer, unidirectional torch.nn.GRU with biases; it has "
+            + ", ".join(problems)
+        )
+    dtype = _parameter(module, "weight_ih_l0").dtype
+    if dtype not in _TORCH_DTYPES:
+        raise TypeError(f"module must have float32 or float64 parameters; got {dtype}")
+
+
+def _check_gru_params(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Check keys, shapes and dtypes of a ``gru_torch`` parameter dict."""
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
+    expected = list(_GRU_PARAMETER_NAMES)
+    missing = [name for name in _GRU_PARAMETER_NAMES if name not in params]
+    if missing:
+        raise ValueError(f"params is missing {missing}; expected keys {expected}")
+    extra = sorted(str(name) for name in params if name not in _GRU_PARAMETER_NAMES)
+    if extra:
+        raise ValueError(f"params has unexpected keys {extra}; expected keys {expected}")
+    W_xn = _check_array("params['W_xn']", params["W_xn"], 2, "(H, D)")
+    H, D = W_xn.shape
+    shapes = {"W_r": (H, H + D), "W_z": (H, H + D), "W_xn": (H, D), "W_hn": (H, H)}
+    arrays: dict[str, np.ndarray] = {}
+    for name in _GRU_PARAMETER_NAMES:
+        shape = shapes.get(name, (H,))
+        text = _GRU_SHAPES.get(name, "(H,)")
+        value = _check_array(f"params['{name}']", params[name], len(shape), text)
+        if value.shape != shape:
+            raise ValueError(
+                f"params['{name}'] must have shape {shape} (H={H}, D={D} from params['W_xn']); "
+                f"got shape {value.shape}"
+            )
+        if value.dtype != W_xn.dtype:
+            raise TypeError(
+                f"params['{name}'] must have the dtype of params['W_xn'], {W_xn.dtype}; "
+                f"got {value.dtype}"
+            )
+        arrays[name] = value
     return arrays
 
 

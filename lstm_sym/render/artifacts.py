@@ -15,16 +15,22 @@ from ..spec.model import CellSpec
 from .kernel import render_kernel
 from .latex import render_derivation_page, render_snippets
 
-__all__ = ["CellArtifacts", "render_cell"]
+__all__ = ["Artifacts", "CellArtifacts", "render_cell"]
 
 
 @dataclass(frozen=True)
-class CellArtifacts:
-    """The files generated from one cell: relative path → content."""
+class Artifacts:
+    """Generated files: relative path → content (one cell's, or a page about several)."""
+
+    files: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CellArtifacts(Artifacts):
+    """The files generated from one cell, with the spec and derivation they came from."""
 
     spec: CellSpec
     derivation: Derivation
-    files: dict[str, str]
 
 
 def render_cell(
@@ -67,4 +73,4 @@ def render_cell(
     }
     for name, content in render_snippets(derivation, source, command).items():
         files[str(Path(snippets_dir) / name).replace("\\", "/")] = content
-    return CellArtifacts(spec, derivation, files)
+    return CellArtifacts(files=files, spec=spec, derivation=derivation)

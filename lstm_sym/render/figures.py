@@ -6,8 +6,7 @@ Both figures are deterministic SVG text (the same bytes on every run and under e
 - :func:`activation_plots_svg`: σ, tanh and their derivatives, evaluated from SymPy expressions.
 - :func:`cell_diagram_svg`: a data-flow diagram of one cell step, laid out from its equations.
 
-Run ``python -m lstm_sym.render.figures [OUT_DIR]`` to write both into
-``docs/assets/generated`` (the default).
+``lstm-sym regenerate`` writes them into ``docs/assets/generated``.
 """
 
 from __future__ import annotations
@@ -15,9 +14,7 @@ from __future__ import annotations
 import html
 import io
 import re
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import sympy
@@ -29,7 +26,6 @@ __all__ = [
     "cell_diagram_svg",
     "equations_from_spec",
     "figures",
-    "main",
 ]
 
 #: One equation of a cell step: (target, operand names, label of the operation).
@@ -352,19 +348,3 @@ def figures() -> dict[str, str]:
     for name in builtin_cell_names():
         out[f"{name}-cell.svg"] = cell_diagram_svg(load_builtin(name))
     return out
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Write every figure of :func:`figures` into a folder (default: docs/assets/generated)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    out_dir = Path(args[0]) if args else Path("docs/assets/generated")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in figures().items():
-        path = out_dir / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

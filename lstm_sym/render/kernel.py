@@ -91,6 +91,15 @@ class _KernelBuilder:
                 vector_params.discard(linear_map.weight)
                 vector_params.discard(linear_map.bias or "")
         self.free_params = [p for p in self.spec.parameter_names if p in vector_params]
+        # Where each linear-map target lives: the rows of its group's stacked pre-activations.
+        self.linear_rows: dict[str, tuple[int, _StackView]] = {
+            row.name: (group.index, row) for group in derivation.groups for row in _rows(group)
+        }
+        # Groups whose pre-activations the backward pass reads (``d_r = a_hn ⊙ …`` in a
+        # GRU of the torch form): their ``a_stack<k>_seq`` is kept in the cache.
+        self.cached_groups = sorted(
+            {self.linear_rows[n][0] for n in derivation.cached if n in self.linear_rows}
+        )
 
     # -- forward ----------------------------------------------------------------------------
     def group_setup(self) -> list[str]:
@@ -140,7 +149,7 @@ class _KernelBuilder:
         ]
 
     def is_linear_target(self, name: str) -> bool:
-        return any(m.target == name for g in self.derivation.groups for m in g.maps)
+        return name in self.linear_rows
 
     def forward_step(self) -> list[str]:
         lines: list[str] = []
@@ -157,7 +166,11 @@ class _KernelBuilder:
                         )
                         lines.append(f"a_stack{k} += product{k}")
                 for row in _rows(stage):
-                    lines.append(f"{row.name} = a_stack{k}[:, {row.start}:{row.stop}]")
+                    if row.name in self.states:
+                        lines.append(f"{row.name} = {row.name}_seq[t + 1]")
+                        lines.append(f"{row.name}[...] = a_stack{k}[:, {row.start}:{row.stop}]")
+                    else:
+                        lines.append(f"{row.name} = a_stack{k}[:, {row.start}:{row.stop}]")
                 continue
             lines += self.assign_forward(stage)
         return lines
@@ -173,7 +186,7 @@ class _KernelBuilder:
 
     # -- backward ---------------------------------------------------------------------------
     def backward_setup(self) -> list[str]:
-        lines = []
+        lines = [f'a_stack{k}_seq = cache["a_stack{k}_seq"]' for k in self.cached_groups]
         for group in self.derivation.groups:
             k = group.index
             lines.append(f'W_stack{k} = cache["W_stack{k}"]')
@@ -203,7 +216,12 @@ class _KernelBuilder:
             if state in needed:
                 lines.append(f"{state} = {state}_seq[t + 1]")
         for name in derivation.cached:
-            if name in needed and not self.is_linear_target(name):
+            if name not in needed:
+                continue
+            if self.is_linear_target(name):
+                k, row = self.linear_rows[name]
+                lines.append(f"{name} = a_stack{k}_seq[t, :, {row.start}:{row.stop}]")
+            else:
                 lines.append(f"{name} = {name}_seq[t]")
         output = self.spec.output_state
         for state in self.spec.state_names:
@@ -350,6 +368,7 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
         shape_entries=builder.shape_entries(),
         cached=[n for n in derivation.cached if not builder.is_linear_target(n)],
         groups=[g.index for g in derivation.groups],
+        cached_groups=builder.cached_groups,
         elementwise_params=builder.elementwise_params,
         first_param=spec.parameter_names[0],
     )

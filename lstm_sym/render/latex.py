@@ -18,7 +18,13 @@ from ..spec.model import CellSpec, Elementwise, LinearMap, Role, previous
 from .environment import template_environment
 from .printers import LectureLatexPrinter
 
-__all__ = ["LatexNames", "render_derivation_page", "render_snippets", "with_time"]
+__all__ = [
+    "LatexNames",
+    "inline_linear_maps",
+    "render_derivation_page",
+    "render_snippets",
+    "with_time",
+]
 
 
 def with_time(latex: str, index: str) -> str:
@@ -86,7 +92,9 @@ class LatexNames:
         return str(self.printer.doprint(expr))
 
     def concatenation(self, operands: tuple[str, ...]) -> str:
-        """``[h_{t-1}, x_{t}]``."""
+        """``[h_{t-1}, x_{t}]``; a single operand stands alone (``x_{t}``)."""
+        if len(operands) == 1:
+            return self.of(operands[0])
         return "[" + ", ".join(self.of(op) for op in operands) + "]"
 
     def linear(self, linear_map: LinearMap) -> str:
@@ -96,6 +104,28 @@ class LatexNames:
         if linear_map.bias:
             text += f" + {self.spec.declaration(linear_map.bias).latex}"
         return text
+
+
+def inline_linear_maps(derivation: Derivation, names: LatexNames, equation: Elementwise) -> str:
+    r"""LaTeX of an elementwise equation with its linear-map operands written out.
+
+    ``f = σ(a_f)`` with ``a_f = W_f @ [h_prev, x] + b_f`` prints as
+    ``f_{t} = \sigma\left(W_f \cdot [h_{t-1}, x_{t}] + b_f\right)``, the lecture's form. A
+    written-out map is parenthesised where it is a factor or a base (``r_t ⊙ (W h + b)``) and
+    left bare in a sum or as the argument of a function.
+    """
+    linear = {m.target: m for m in derivation.spec.linear_maps}
+    factors: set[str] = set()
+    for node in sympy.preorder_traversal(equation.display):
+        if isinstance(node, (sympy.Mul, sympy.Pow)):
+            factors |= {arg.name for arg in node.args if isinstance(arg, sympy.Symbol)}
+    lecture = dict(names.symbols)
+    for symbol in equation.expr.free_symbols:
+        if symbol.name in linear:
+            text = names.linear(linear[symbol.name])
+            lecture[symbol] = rf"\left({text}\right)" if symbol.name in factors else text
+    printer = LectureLatexPrinter(lecture)
+    return f"{names.of(equation.target)} = {printer.doprint(equation.display)}"
 
 
 @dataclass(frozen=True)
@@ -339,17 +369,10 @@ def render_snippets(derivation: Derivation, source: str, command: str) -> dict[s
     spec = derivation.spec
     header = f"<!-- Generated from {source} by `{command}` — do not edit. -->\n"
     snippets: dict[str, str] = {}
-    linear = {m.target: m for m in spec.linear_maps}
     for equation in spec.equations:
         if not isinstance(equation, Elementwise):
             continue
-        lecture = dict(names.symbols)
-        for symbol in equation.expr.free_symbols:
-            if symbol.name in linear:
-                text = names.linear(linear[symbol.name])
-                lecture[symbol] = text if equation.expr.is_Function else rf"\left({text}\right)"
-        printer = LectureLatexPrinter(lecture)
-        body = f"{names.of(equation.target)} = {printer.doprint(equation.display)}"
+        body = inline_linear_maps(derivation, names, equation)
         snippets[f"forward-{equation.target}.md"] = f"{header}\n$$\n{body}\n$$\n"
         rows = _local_derivatives(equation, derivation, names)
         lines = " \\\\\n".join(f"{row.lhs} &= {row.rhs}" for row in rows)

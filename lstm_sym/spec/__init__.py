@@ -28,8 +28,23 @@ __all__ = [
     "parse_spec_file",
 ]
 
-#: Built-in cells in the order the docs and the CLI list them.
-_BUILTIN_ORDER = ("lstm",)
+#: Built-in cells in the order the docs and the CLI list them: the lecture's LSTM, the simpler
+#: recurrent cells, then the LSTM variants (peephole LSTM first, Greff et al.'s changes to it).
+_BUILTIN_ORDER = (
+    "lstm",
+    "rnn",
+    "gru",
+    "gru_torch",
+    "coupled_lstm",
+    "peephole_lstm",
+    "lstm_nig",
+    "lstm_nfg",
+    "lstm_nog",
+    "lstm_niaf",
+    "lstm_noaf",
+    "lstm_cifg",
+    "lstm_fgr",
+)
 
 
 def _cells_folder() -> Path:

@@ -111,6 +111,9 @@ class CellSpec:
         In file order; parameters keep this order in ``init_params``.
     equations : tuple of Equation
         In file order; every value is assigned before it is read.
+    compare : str
+        One line saying what the cell removes or adds relative to the lecture's LSTM (the
+        spec's ``compare`` header; empty when absent), for the variants page.
     """
 
     name: str
@@ -119,6 +122,7 @@ class CellSpec:
     source: Path
     declarations: tuple[Declaration, ...]
     equations: tuple[Equation, ...]
+    compare: str = ""
     _by_name: dict[str, Declaration] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

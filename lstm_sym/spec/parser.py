@@ -11,6 +11,7 @@ File format (one item per line, ``#`` starts a comment)::
     cell lstm
     title "Long short-term memory (LSTM)"
     summary "One paragraph."
+    compare "One line: what the cell removes or adds relative to the lecture's LSTM."
     input x     latex="x"   doc="input at step t"
     state h     latex="h"   doc="hidden state" output
     param W_f   latex="W_f" doc="forget-gate weights"
@@ -47,7 +48,7 @@ _RESERVED = frozenset(
 )
 _DECLARATION_KEYWORDS = {"input": Role.INPUT, "state": Role.STATE, "param": Role.PARAM}
 _DECLARATION_KEYWORDS["value"] = Role.VALUE
-_HEADER_KEYWORDS = ("cell", "title", "summary")
+_HEADER_KEYWORDS = ("cell", "title", "summary", "compare")
 _BINARY_OPERATORS: dict[type[ast.operator], str] = {
     ast.Add: "+",
     ast.Sub: "-",
@@ -483,10 +484,12 @@ class _SpecBuilder:
         name, _ = self.header["cell"]
         title = self.header.get("title", (name, 0))[0]
         summary = self.header.get("summary", ("", 0))[0]
+        compare = self.header.get("compare", ("", 0))[0]
         return CellSpec(
             name=name,
             title=title,
             summary=summary,
+            compare=compare,
             source=self.source,
             declarations=tuple(ordered),
             equations=tuple(self.equations),

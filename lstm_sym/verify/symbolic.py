@@ -230,12 +230,21 @@ def symbolic_identity(
     derived = _derived_gradients(step, weights)
     tolerance = sympy.Float(10) ** (-(digits - 10))
     worst_error, worst_name, count = sympy.Float(0), "", 0
+    expected_exprs = {
+        symbol: sympy.diff(loss, symbol) for symbols in step.inputs.values() for symbol in symbols
+    }
+    # Random rational points, entered as Floats of ``digits + 20`` significant digits: every
+    # operation then evaluates as the expression is rebuilt (an exact rational substitution
+    # followed by evalf re-evaluates nested σ and tanh at every level, minutes for big cells).
+    working = digits + 20
     for _ in range(points):
-        point = {s: rational() for symbols in step.inputs.values() for s in symbols}
+        point = {
+            s: sympy.Float(rational(), working) for symbols in step.inputs.values() for s in symbols
+        }
         count = 0
         for name, symbols in step.inputs.items():
             for index, symbol in enumerate(symbols):
-                expected = sympy.diff(loss, symbol).xreplace(point).evalf(digits)
+                expected = expected_exprs[symbol].xreplace(point).evalf(digits)
                 got = derived[name][index].xreplace(point).evalf(digits)
                 error = abs(got - expected) / max(sympy.Float(1), abs(expected))
                 count += 1

@@ -1,0 +1,472 @@
+# Generated from lstm_sym/spec/cells/coupled_lstm.cell by `lstm-sym regenerate` — do not edit.
+"""LSTM with coupled forget and input gates: generated NumPy kernel (forward, backward through time, one step).
+
+The lecture's LSTM with one gate doing the work of two: the cell keeps the fraction f of
+its old content and writes the fraction 1 − f of the candidate, so it writes new values
+only where it forgets old ones.
+
+One step, per unit (``W @ [u, v]`` acts on the concatenation of ``u`` and ``v``;
+``<state>_prev`` is the state at the previous step)::
+
+    a_f = W_f @ [h_prev, x] + b_f
+    f = sigmoid(a_f)
+    a_C = W_C @ [h_prev, x] + b_C
+    C_tilde = tanh(a_C)
+    C = f*C_prev + (1 - f)*C_tilde
+    a_o = W_o @ [h_prev, x] + b_o
+    o = sigmoid(a_o)
+    h = o*tanh(C)
+
+Shapes: ``xs`` (T, B, D); every state (B, H); the parameters as in
+:func:`parameter_shapes`. The dtype (float32 or float64) follows ``xs``.
+The backward pass was derived symbolically by lstm_sym and is checked against finite
+differences, an autodiff oracle and a symbolic identity before it is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CELL",
+    "OUTPUT_STATE",
+    "PARAMETER_NAMES",
+    "STATE_NAMES",
+    "backward",
+    "forward",
+    "init_params",
+    "parameter_shapes",
+    "step",
+    "step_backward",
+]
+
+#: Name of the cell this module implements.
+CELL = "coupled_lstm"
+#: Keys of the parameter dict, in spec order.
+PARAMETER_NAMES = ("W_f", "b_f", "W_C", "b_C", "W_o", "b_o", )
+#: Keys of the state dict.
+STATE_NAMES = ("h", "C", )
+#: The state emitted at every step.
+OUTPUT_STATE = "h"
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    """Logistic function 1 / (1 + exp(-a)), elementwise, without overflow for any ``a``."""
+    e = np.exp(-np.abs(a))
+    denominator = 1 + e
+    result: np.ndarray = np.where(a >= 0, 1 / denominator, e / denominator)
+    return result
+
+
+def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+    """Return the shape of every parameter for input size ``D`` and hidden size ``H``.
+
+    Parameters
+    ----------
+    input_size : int
+        ``D``, the number of input features.
+    hidden_size : int
+        ``H``, the number of units of every state.
+
+    Returns
+    -------
+    dict of str to tuple of int
+        Keyed by :data:`PARAMETER_NAMES`.
+    """
+    D, H = input_size, hidden_size
+    return {
+        "W_f": (H, H + D),
+        "b_f": (H,),
+        "W_C": (H, H + D),
+        "b_C": (H,),
+        "W_o": (H, H + D),
+        "b_o": (H,),
+    }
+
+
+def init_params(
+    input_size: int,
+    hidden_size: int,
+    *,
+    seed: int | None = None,
+    dtype: Any = np.float64,
+) -> dict[str, np.ndarray]:
+    """Draw parameters uniformly from (-1/sqrt(H), 1/sqrt(H)), as torch initialises RNNs.
+
+    Weights of linear maps on the same concatenation are views into one stacked buffer, so
+    the readable names and the fast stacked form share memory.
+
+    Parameters
+    ----------
+    input_size : int
+        ``D``, the number of input features.
+    hidden_size : int
+        ``H``, the number of units of every state.
+    seed : int, optional
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the same parameters.
+    dtype : float32 or float64
+        dtype of every parameter.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Keyed by :data:`PARAMETER_NAMES`, shapes as in :func:`parameter_shapes`.
+    """
+    D = _check_size("input_size", input_size)
+    H = _check_size("hidden_size", hidden_size)
+    dtype = np.dtype(dtype)
+    if dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64; got {dtype}")
+    rng = np.random.default_rng(seed)
+    bound = 1 / np.sqrt(H)
+    W_stack0 = rng.uniform(-bound, bound, size=(3 * H, H + D)).astype(dtype)
+    b_stack0 = rng.uniform(-bound, bound, size=(3 * H,)).astype(dtype)
+    return {
+        "W_f": W_stack0[0:H],
+        "b_f": b_stack0[0:H],
+        "W_C": W_stack0[H:2 * H],
+        "b_C": b_stack0[H:2 * H],
+        "W_o": W_stack0[2 * H:3 * H],
+        "b_o": b_stack0[2 * H:3 * H],
+    }
+
+
+def forward(
+    xs: np.ndarray,
+    params: Mapping[str, np.ndarray],
+    state: Mapping[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any]]:
+    """Run the cell over a whole sequence.
+
+    Parameters
+    ----------
+    xs : numpy.ndarray, shape (T, B, D)
+        Inputs of every step, float32 or float64.
+    params : mapping of str to numpy.ndarray
+        Exactly the keys :data:`PARAMETER_NAMES`, same dtype as ``xs``.
+    state : mapping of str to numpy.ndarray, optional
+        Initial state, keys :data:`STATE_NAMES`, each (B, H); zeros when omitted.
+
+    Returns
+    -------
+    hs : numpy.ndarray, shape (T, B, H)
+        The output state ``h`` after every step.
+    state : dict of str to numpy.ndarray
+        The final state, each (B, H).
+    cache : dict
+        What :func:`backward` needs; treat it as opaque.
+
+    Raises
+    ------
+    ValueError
+        On a wrong rank or shape, a size that does not match the parameters, or a missing
+        or unexpected key.
+    TypeError
+        On a non-float dtype, or dtypes that differ between ``xs``, ``params`` and ``state``.
+    """
+    return _forward(xs, params, state, input_name="xs")
+
+
+def _forward(
+    xs: Any,
+    params: Mapping[str, np.ndarray],
+    state: Mapping[str, np.ndarray] | None,
+    input_name: str,
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any]]:
+    xs = _check_array(input_name, xs, 3, "(T, B, D)")
+    T, B, D = xs.shape
+    dtype = xs.dtype
+    H = _check_params(params, D, dtype, input_name)
+    initial = _check_state("state", state, B, H, dtype)
+    # Linear maps on [h_prev, x], stacked: one GEMM.
+    W_stack0 = np.concatenate((params["W_f"], params["W_C"], params["W_o"],), axis=0)
+    b_stack0 = np.concatenate((params["b_f"], params["b_C"], params["b_o"],))
+    # Input projection of every step at once, hoisted out of the loop.
+    a_stack0_seq = np.matmul(xs.reshape(T * B, D), W_stack0[:, H:H + D].T).reshape(T, B, 3 * H)
+    a_stack0_seq += b_stack0
+    W_stack0_h_prev_T = np.ascontiguousarray(W_stack0[:, 0:H].T)
+    product0 = np.empty((B, 3 * H), dtype)
+    # History of every state: index t holds the state before step t.
+    h_seq = np.empty((T + 1, B, H), dtype)
+    h_seq[0] = initial["h"]
+    C_seq = np.empty((T + 1, B, H), dtype)
+    C_seq[0] = initial["C"]
+    # Forward values the backward pass reads.
+    f_seq = np.empty((T, B, H), dtype)
+    C_tilde_seq = np.empty((T, B, H), dtype)
+    o_seq = np.empty((T, B, H), dtype)
+    tanh_C_seq = np.empty((T, B, H), dtype)
+    for t in range(T):
+        h_prev = h_seq[t]
+        C_prev = C_seq[t]
+        a_stack0 = a_stack0_seq[t]
+        np.matmul(h_prev, W_stack0_h_prev_T, out=product0)
+        a_stack0 += product0
+        a_f = a_stack0[:, 0:H]
+        a_C = a_stack0[:, H:2 * H]
+        a_o = a_stack0[:, 2 * H:3 * H]
+        f = f_seq[t]
+        f[...] = _sigmoid(a_f)
+        C_tilde = C_tilde_seq[t]
+        C_tilde[...] = np.tanh(a_C)
+        C = C_seq[t + 1]
+        C[...] = C_prev*f + C_tilde*(1 - f)
+        o = o_seq[t]
+        o[...] = _sigmoid(a_o)
+        tanh_C = tanh_C_seq[t]
+        tanh_C[...] = np.tanh(C)
+        h = h_seq[t + 1]
+        h[...] = o*tanh_C
+    hs = h_seq[1:].copy()
+    final = {
+        "h": h_seq[T].copy(),
+        "C": C_seq[T].copy(),
+    }
+    cache: dict[str, Any] = {
+        "cell": CELL,
+        "xs": xs,
+        "params": {},
+        "W_stack0": W_stack0,
+        "h_seq": h_seq,
+        "C_seq": C_seq,
+        "f_seq": f_seq,
+        "C_tilde_seq": C_tilde_seq,
+        "o_seq": o_seq,
+        "tanh_C_seq": tanh_C_seq,
+    }
+    return hs, final, cache
+
+
+def backward(
+    dhs: np.ndarray,
+    cache: Mapping[str, Any],
+    dstate: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """Backpropagate through time.
+
+    Parameters
+    ----------
+    dhs : numpy.ndarray, shape (T, B, H)
+        Gradient of the loss with respect to ``hs``.
+    cache : dict
+        The cache returned by :func:`forward`.
+    dstate : mapping of str to numpy.ndarray, optional
+        Gradient with respect to the final state, keys :data:`STATE_NAMES`, each (B, H);
+        zeros when omitted.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The gradient of every parameter (same keys and shapes as ``params``), ``"xs"``
+        (T, B, D), and of the initial state as ``"<state>0"`` (B, H) for each state.
+
+    Raises
+    ------
+    ValueError
+        If ``dhs`` or ``dstate`` does not match the shapes of the forward pass, or
+        ``cache`` does not come from :func:`forward` of this cell.
+    TypeError
+        On a dtype other than the forward pass's.
+    """
+    if not isinstance(cache, Mapping) or cache.get("cell") != CELL:
+        raise ValueError(f"cache must be the cache returned by {CELL}.forward")
+    xs = cache["xs"]
+    T, B, D = xs.shape
+    dtype = xs.dtype
+    H = cache["h_seq"].shape[2]
+    dhs = _check_array("dhs", dhs, 3, "(T, B, H)", dtype)
+    if dhs.shape != (T, B, H):
+        raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(T, B, H)}; got {dhs.shape}")
+    final = _check_state("dstate", dstate, B, H, dtype)
+    d_h_carry = final["h"].copy()
+    d_C_carry = final["C"].copy()
+    h_seq = cache["h_seq"]
+    C_seq = cache["C_seq"]
+    f_seq = cache["f_seq"]
+    C_tilde_seq = cache["C_tilde_seq"]
+    o_seq = cache["o_seq"]
+    tanh_C_seq = cache["tanh_C_seq"]
+    W_stack0 = cache["W_stack0"]
+    da_stack0_seq = np.empty((T, B, 3 * H), dtype)
+    W_stack0_h_prev = np.ascontiguousarray(W_stack0[:, 0:H])
+    for t in range(T - 1, -1, -1):
+        C_prev = C_seq[t]
+        f = f_seq[t]
+        C_tilde = C_tilde_seq[t]
+        o = o_seq[t]
+        tanh_C = tanh_C_seq[t]
+        d_h_in = dhs[t] + d_h_carry
+        d_C_in = d_C_carry
+        d_h = d_h_in
+        d_o = d_h*tanh_C
+        d_C = d_C_in + d_h*o*(1 - tanh_C**2)
+        d_C_tilde = d_C*(1 - f)
+        d_f = d_C*(C_prev - C_tilde)
+        da_stack0 = da_stack0_seq[t]
+        da_stack0[:, 0:H] = d_f*f*(1 - f)
+        da_stack0[:, H:2 * H] = d_C_tilde*(1 - C_tilde**2)
+        da_stack0[:, 2 * H:3 * H] = d_o*o*(1 - o)
+        d_h_prev__stack0 = np.matmul(da_stack0, W_stack0_h_prev)
+        d_h_carry = d_h_prev__stack0
+        d_C_carry = d_C*f
+    # Weight gradients of all steps at once: one GEMM per operand block.
+    da_stack0_flat = da_stack0_seq.reshape(T * B, 3 * H)
+    dW_stack0 = np.empty_like(W_stack0)
+    dW_stack0[:, 0:H] = np.matmul(da_stack0_flat.T, h_seq[:T].reshape(T * B, H))
+    dW_stack0[:, H:H + D] = np.matmul(da_stack0_flat.T, xs.reshape(T * B, D))
+    db_stack0 = da_stack0_flat.sum(axis=0)
+    dxs = (np.matmul(da_stack0_flat, W_stack0[:, H:H + D])).reshape(T, B, D)
+    return {
+        "W_f": dW_stack0[0:H],
+        "b_f": db_stack0[0:H],
+        "W_C": dW_stack0[H:2 * H],
+        "b_C": db_stack0[H:2 * H],
+        "W_o": dW_stack0[2 * H:3 * H],
+        "b_o": db_stack0[2 * H:3 * H],
+        "xs": dxs,
+        "h0": d_h_carry,
+        "C0": d_C_carry,
+    }
+
+
+def step(
+    x: np.ndarray,
+    state: Mapping[str, np.ndarray] | None,
+    params: Mapping[str, np.ndarray],
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Run one time step.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (B, D)
+        Input of this step.
+    state : mapping of str to numpy.ndarray or None
+        State before the step, keys :data:`STATE_NAMES`, each (B, H); zeros when ``None``.
+    params : mapping of str to numpy.ndarray
+        As for :func:`forward`.
+
+    Returns
+    -------
+    state : dict of str to numpy.ndarray
+        State after the step; ``state["h"]`` is the step's output.
+    cache : dict
+        What :func:`step_backward` needs.
+    """
+    x = _check_array("x", x, 2, "(B, D)")
+    _, final, cache = _forward(x[np.newaxis], params, state, input_name="x")
+    return final, cache
+
+
+def step_backward(
+    dstate: Mapping[str, np.ndarray] | None,
+    cache: Mapping[str, Any],
+) -> dict[str, np.ndarray]:
+    """Backpropagate through one step.
+
+    Parameters
+    ----------
+    dstate : mapping of str to numpy.ndarray or None
+        Gradient with respect to the state after the step (keys :data:`STATE_NAMES`,
+        each (B, H)); zeros when ``None``.
+    cache : dict
+        The cache returned by :func:`step`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The gradient of every parameter, ``"x"`` (B, D), and of the state before the step
+        as ``"<state>_prev"`` (B, H), ready to be the ``dstate`` of the step before.
+    """
+    if not isinstance(cache, Mapping) or cache.get("cell") != CELL:
+        raise ValueError(f"cache must be the cache returned by {CELL}.step")
+    if cache["xs"].shape[0] != 1:
+        raise ValueError("cache comes from forward over several steps; pass the cache of step()")
+    _, B, _ = cache["xs"].shape
+    H = cache["h_seq"].shape[2]
+    dhs = np.zeros((1, B, H), cache["xs"].dtype)
+    grads = backward(dhs, cache, dstate)
+    result = {name: grads[name] for name in PARAMETER_NAMES}
+    result["x"] = grads["xs"][0]
+    for name in STATE_NAMES:
+        result[name + "_prev"] = grads[name + "0"]
+    return result
+
+
+def _check_size(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def _check_array(
+    name: str, value: Any, ndim: int, shape_text: str, dtype: np.dtype | None = None
+) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{name} must be a float32 or float64 array; got dtype {array.dtype}")
+    if dtype is not None and array.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype} like the inputs; got {array.dtype}")
+    if array.ndim != ndim:
+        raise ValueError(
+            f"{name} must have shape {shape_text} ({ndim} dimensions); got shape {array.shape}"
+        )
+    if 0 in array.shape:
+        raise ValueError(f"{name} must not be empty; got shape {array.shape}")
+    return array
+
+
+def _check_params(
+    params: Mapping[str, np.ndarray], D: int, dtype: np.dtype, input_name: str
+) -> int:
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
+    missing = [name for name in PARAMETER_NAMES if name not in params]
+    if missing:
+        raise ValueError(f"params is missing {missing}; expected keys {list(PARAMETER_NAMES)}")
+    extra = sorted(str(name) for name in params if name not in PARAMETER_NAMES)
+    if extra:
+        raise ValueError(f"params has unexpected keys {extra}; expected keys {list(PARAMETER_NAMES)}")
+    first = np.asarray(params["W_f"])
+    if first.ndim < 1 or first.shape[0] < 1:
+        raise ValueError(f"params['W_f'] must have H rows; got shape {first.shape}")
+    H = int(first.shape[0])
+    expected = parameter_shapes(D, H)
+    for name in PARAMETER_NAMES:
+        value = params[name]
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"params['{name}'] must be a numpy array; got {type(value).__name__}")
+        if value.dtype != dtype:
+            raise TypeError(f"params['{name}'] must have dtype {dtype} like {input_name}; got {value.dtype}")
+        if value.shape != expected[name]:
+            raise ValueError(
+                f"params['{name}'] must have shape {expected[name]} "
+                f"(H={H} from params['W_f'], D={D} from {input_name}); got {value.shape}"
+            )
+    return H
+
+
+def _check_state(
+    name: str, state: Mapping[str, np.ndarray] | None, B: int, H: int, dtype: np.dtype
+) -> dict[str, np.ndarray]:
+    if state is None:
+        return {key: np.zeros((B, H), dtype) for key in STATE_NAMES}
+    if not isinstance(state, Mapping):
+        raise TypeError(f"{name} must be a dict with keys {list(STATE_NAMES)}; got {type(state).__name__}")
+    keys = sorted(str(key) for key in state)
+    if keys != sorted(STATE_NAMES):
+        raise ValueError(f"{name} must have exactly the keys {list(STATE_NAMES)}; got {keys}")
+    checked = {}
+    for key in STATE_NAMES:
+        value = _check_array(f"{name}['{key}']", state[key], 2, "(B, H)", dtype)
+        if value.shape != (B, H):
+            raise ValueError(
+                f"{name}['{key}'] must have shape (B, H) = {(B, H)} to match the batch of the "
+                f"inputs and H of params; got {value.shape}"
+            )
+        checked[key] = value
+    return checked
