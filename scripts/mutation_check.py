@@ -13,10 +13,11 @@ import json
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from lstm_sym.spec import builtin_cell_names
-from lstm_sym.verify.mutation import evaluate_mutant, mutants
+from lstm_sym.verify.mutation import evaluate_mutant, identical_gradients, mutants
 
 
 def main() -> int:
@@ -33,7 +34,10 @@ def main() -> int:
         source = (root / "lstm_sym" / "kernels" / f"{cell}.py").read_text()
         cell_results = []
         for mutant in mutants(source, cell):
-            cell_results.append(evaluate_mutant(mutant, use_torch=not arguments.no_torch))
+            result = evaluate_mutant(mutant, use_torch=not arguments.no_torch)
+            if result.killed_by is None and identical_gradients(mutant, source):
+                result = replace(result, detail="equivalent: bit-identical gradients")
+            cell_results.append(result)
             print(f"\r  {cell}: {len(cell_results)} mutants", end="", file=sys.stderr, flush=True)
         print(file=sys.stderr)
         results += cell_results
@@ -47,13 +51,22 @@ def main() -> int:
     killed = sum(r.killed_by is not None for r in results)
     rate = killed / len(results)
     survivors = [r for r in results if r.killed_by is None]
+    equivalent = [r for r in survivors if r.detail.startswith("equivalent")]
+    print(
+        f"{len(equivalent)} of {len(survivors)} survivors are equivalent mutants "
+        f"(bit-identical gradients); kill rate among the others: "
+        f"{killed / max(1, len(results) - len(equivalent)):.1%}"
+    )
     print(
         f"\ntotal: {killed}/{len(results)} mutants killed ({rate:.1%}) "
         f"in {time.perf_counter() - started:.0f} s"
     )
     for result in survivors:
         m = result.mutant
-        print(f"  survived: {m.cell} line {m.line} {m.operator}: {m.before!r} -> {m.after!r}")
+        print(
+            f"  survived: {m.cell} line {m.line} {m.operator}: {m.before!r} -> {m.after!r}"
+            f"  [{result.detail}]"
+        )
     if arguments.json:
         arguments.json.write_text(
             json.dumps(

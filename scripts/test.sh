@@ -15,4 +15,5 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 lstm-sym regenerate --check
 scripts/check
+python scripts/mutation_check.py
 python -m pytest -q "$@"

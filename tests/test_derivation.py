@@ -81,10 +81,13 @@ def test_symbolic_identity_detects_a_wrong_adjoint():
 
 
 def test_stable_sigmoid_has_no_overflow_at_extremes():
-    """The kernel's sigmoid is exact at ±800 and warns about nothing."""
+    """The kernel's sigmoid saturates to exactly 0 and 1 at ±800, warns about nothing, and is
+    within one rounding of 1 of the exact logistic function everywhere."""
     from lstm_sym.kernels.lstm import _sigmoid
 
+    points = np.array([-800.0, -30.0, -3.0, 0.0, 0.7, 30.0, 800.0])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        values = _sigmoid(np.array([-800.0, -30.0, 0.0, 30.0, 800.0]))
-    assert values[0] == 0.0 and values[-1] == 1.0 and values[2] == 0.5
-    assert abs(values[1] - 1 / (1 + np.exp(30.0))) < 1e-25
+        values = _sigmoid(points, out=np.empty_like(points))
+    assert values[0] == 0.0 and values[-1] == 1.0 and values[3] == 0.5
+    exact = [float(1 / (1 + sympy.exp(-sympy.Float(p, 30)))) for p in points]
+    assert np.max(np.abs(values - exact)) <= 2.3e-16

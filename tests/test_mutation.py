@@ -14,7 +14,6 @@ def test_every_mutation_operator_finds_sites_in_the_lstm_backward():
     """The LSTM backward offers sign swaps, dropped terms, constants, transposes and shifts."""
     operators = Counter(m.operator for m in mutants(SOURCE, "lstm"))
     assert set(operators) == {"swap_sign", "drop_term", "constant", "transpose", "time_shift"}
-    assert operators["drop_term"] == 2 * operators["swap_sign"]
 
 
 def test_mutants_change_only_the_backward_function():
@@ -34,11 +33,11 @@ def test_mutants_change_only_the_backward_function():
 
 
 def test_a_sign_swap_in_the_cell_adjoint_is_killed_by_finite_differences():
-    """Turning d_C_in + … into d_C_in − … is caught by the finite-difference check."""
+    """Turning d_C += d_C_in into d_C -= d_C_in is caught by the finite-difference check."""
     target = next(
         m
         for m in mutants(SOURCE, "lstm")
-        if m.operator == "swap_sign" and m.before.startswith("d_C_in + ")
+        if m.operator == "swap_sign" and m.before == "d_C += d_C_in"
     )
     result = evaluate_mutant(target, use_torch=False)
     assert result.killed_by == "finite differences"

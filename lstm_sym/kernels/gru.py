@@ -55,12 +55,18 @@ OUTPUT_STATE = "h"
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    """Logistic function 1 / (1 + exp(-a)), elementwise, without overflow for any ``a``."""
-    e = np.exp(-np.abs(a))
-    denominator = 1 + e
-    result: np.ndarray = np.where(a >= 0, 1 / denominator, e / denominator)
-    return result
+def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Logistic function 1 / (1 + exp(-a)) = (1 + tanh(a / 2)) / 2, elementwise, into ``out``.
+
+    The tanh form cannot overflow for any ``a`` (no warnings at saturation) and needs no
+    temporary array. Its absolute error is within one rounding of 1, so values far in the
+    lower tail (below about 1e-16 in float64, 1e-8 in float32) come out as 0.
+    """
+    np.multiply(a, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
 
 
 def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
@@ -191,7 +197,7 @@ def _forward(
     # Input projection of every step at once, hoisted out of the loop.
     a_stack0_seq = np.matmul(xs.reshape(T * B, D), W_stack0[:, H:H + D].T).reshape(T, B, 2 * H)
     a_stack0_seq += b_stack0
-    W_stack0_h_prev_T = np.ascontiguousarray(W_stack0[:, 0:H].T)
+    W_stack0_h_prev_T = W_stack0[:, 0:H].T
     product0 = np.empty((B, 2 * H), dtype)
     # Linear maps on [r_h, x], stacked: one GEMM.
     W_stack1 = np.concatenate((params["W_h"],), axis=0)
@@ -199,7 +205,7 @@ def _forward(
     # Input projection of every step at once, hoisted out of the loop.
     a_stack1_seq = np.matmul(xs.reshape(T * B, D), W_stack1[:, H:H + D].T).reshape(T, B, H)
     a_stack1_seq += b_stack1
-    W_stack1_r_h_T = np.ascontiguousarray(W_stack1[:, 0:H].T)
+    W_stack1_r_h_T = W_stack1[:, 0:H].T
     product1 = np.empty((B, H), dtype)
     # History of every state: index t holds the state before step t.
     h_seq = np.empty((T + 1, B, H), dtype)
@@ -209,6 +215,8 @@ def _forward(
     r_seq = np.empty((T, B, H), dtype)
     r_h_seq = np.empty((T, B, H), dtype)
     h_tilde_seq = np.empty((T, B, H), dtype)
+    # Step buffers, reused at every step: the loop allocates nothing.
+    work0 = np.empty((B, H), dtype)
     for t in range(T):
         h_prev = h_seq[t]
         a_stack0 = a_stack0_seq[t]
@@ -217,19 +225,23 @@ def _forward(
         a_z = a_stack0[:, 0:H]
         a_r = a_stack0[:, H:2 * H]
         z = z_seq[t]
-        z[...] = _sigmoid(a_z)
+        _sigmoid(a_z, out=z)
         r = r_seq[t]
-        r[...] = _sigmoid(a_r)
+        _sigmoid(a_r, out=r)
         r_h = r_h_seq[t]
-        r_h[...] = h_prev*r
+        np.multiply(h_prev, r, out=r_h)
         a_stack1 = a_stack1_seq[t]
         np.matmul(r_h, W_stack1_r_h_T, out=product1)
         a_stack1 += product1
         a_h = a_stack1[:, 0:H]
         h_tilde = h_tilde_seq[t]
-        h_tilde[...] = np.tanh(a_h)
+        np.tanh(a_h, out=h_tilde)
         h = h_seq[t + 1]
-        h[...] = h_prev*(1 - z) + h_tilde*z
+        # h = h_prev*(1 - z) + h_tilde*z
+        np.subtract(1, z, out=h)
+        h *= h_prev
+        np.multiply(h_tilde, z, out=work0)
+        h += work0
     hs = h_seq[1:].copy()
     final = {
         "h": h_seq[T].copy(),
@@ -298,29 +310,56 @@ def backward(
     h_tilde_seq = cache["h_tilde_seq"]
     W_stack0 = cache["W_stack0"]
     da_stack0_seq = np.empty((T, B, 2 * H), dtype)
-    W_stack0_h_prev = np.ascontiguousarray(W_stack0[:, 0:H])
+    W_stack0_h_prev = W_stack0[:, 0:H]
     W_stack1 = cache["W_stack1"]
     da_stack1_seq = np.empty((T, B, H), dtype)
-    W_stack1_r_h = np.ascontiguousarray(W_stack1[:, 0:H])
+    W_stack1_r_h = W_stack1[:, 0:H]
+    # Step buffers, reused at every step: the loop allocates nothing.
+    d_h_in = np.empty((B, H), dtype)
+    d_h_tilde = np.empty((B, H), dtype)
+    d_r = np.empty((B, H), dtype)
+    d_z = np.empty((B, H), dtype)
+    d_r_h__stack1 = np.empty((B, H), dtype)
+    d_h_prev__stack0 = np.empty((B, H), dtype)
+    work0 = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
         h_prev = h_seq[t]
         z = z_seq[t]
         r = r_seq[t]
         h_tilde = h_tilde_seq[t]
-        d_h_in = dhs[t] + d_h_carry
+        np.add(dhs[t], d_h_carry, out=d_h_in)
         d_h = d_h_in
-        d_h_tilde = d_h*z
+        np.multiply(d_h, z, out=d_h_tilde)
         da_stack1 = da_stack1_seq[t]
-        da_stack1[:, 0:H] = d_h_tilde*(1 - h_tilde**2)
-        d_r_h__stack1 = np.matmul(da_stack1, W_stack1_r_h)
+        d_a_h = da_stack1[:, 0:H]
+        # d_a_h = d_h_tilde*(1 - h_tilde**2)
+        np.square(h_tilde, out=d_a_h)
+        np.subtract(1, d_a_h, out=d_a_h)
+        d_a_h *= d_h_tilde
+        np.matmul(da_stack1, W_stack1_r_h, out=d_r_h__stack1)
         d_r_h = d_r_h__stack1
-        d_r = d_r_h*h_prev
-        d_z = d_h*(-h_prev + h_tilde)
+        np.multiply(d_r_h, h_prev, out=d_r)
+        # d_z = d_h*(-h_prev + h_tilde)
+        np.subtract(h_tilde, h_prev, out=d_z)
+        d_z *= d_h
         da_stack0 = da_stack0_seq[t]
-        da_stack0[:, 0:H] = d_z*z*(1 - z)
-        da_stack0[:, H:2 * H] = d_r*r*(1 - r)
-        d_h_prev__stack0 = np.matmul(da_stack0, W_stack0_h_prev)
-        d_h_carry = d_h*(1 - z) + d_h_prev__stack0 + d_r_h*r
+        d_a_z = da_stack0[:, 0:H]
+        # d_a_z = d_z*z*(1 - z)
+        np.subtract(1, z, out=d_a_z)
+        d_a_z *= d_z
+        d_a_z *= z
+        d_a_r = da_stack0[:, H:2 * H]
+        # d_a_r = d_r*r*(1 - r)
+        np.subtract(1, r, out=d_a_r)
+        d_a_r *= d_r
+        d_a_r *= r
+        np.matmul(da_stack0, W_stack0_h_prev, out=d_h_prev__stack0)
+        # d_h_carry = d_h*(1 - z) + d_h_prev__stack0 + d_r_h*r
+        np.subtract(1, z, out=d_h_carry)
+        d_h_carry *= d_h
+        d_h_carry += d_h_prev__stack0
+        np.multiply(d_r_h, r, out=work0)
+        d_h_carry += work0
     # Weight gradients of all steps at once: one GEMM per operand block.
     da_stack0_flat = da_stack0_seq.reshape(T * B, 2 * H)
     dW_stack0 = np.empty_like(W_stack0)

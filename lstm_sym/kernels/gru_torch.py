@@ -55,12 +55,18 @@ OUTPUT_STATE = "h"
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    """Logistic function 1 / (1 + exp(-a)), elementwise, without overflow for any ``a``."""
-    e = np.exp(-np.abs(a))
-    denominator = 1 + e
-    result: np.ndarray = np.where(a >= 0, 1 / denominator, e / denominator)
-    return result
+def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Logistic function 1 / (1 + exp(-a)) = (1 + tanh(a / 2)) / 2, elementwise, into ``out``.
+
+    The tanh form cannot overflow for any ``a`` (no warnings at saturation) and needs no
+    temporary array. Its absolute error is within one rounding of 1, so values far in the
+    lower tail (below about 1e-16 in float64, 1e-8 in float32) come out as 0.
+    """
+    np.multiply(a, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
 
 
 def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
@@ -197,7 +203,7 @@ def _forward(
     # Input projection of every step at once, hoisted out of the loop.
     a_stack0_seq = np.matmul(xs.reshape(T * B, D), W_stack0[:, H:H + D].T).reshape(T, B, 2 * H)
     a_stack0_seq += b_stack0
-    W_stack0_h_prev_T = np.ascontiguousarray(W_stack0[:, 0:H].T)
+    W_stack0_h_prev_T = W_stack0[:, 0:H].T
     product0 = np.empty((B, 2 * H), dtype)
     # Linear maps on [x], stacked: one GEMM.
     W_stack1 = np.concatenate((params["W_xn"],), axis=0)
@@ -209,7 +215,7 @@ def _forward(
     W_stack2 = np.concatenate((params["W_hn"],), axis=0)
     b_stack2 = np.concatenate((params["b_hn"],))
     a_stack2_seq = np.broadcast_to(b_stack2, (T, B, H)).copy()
-    W_stack2_h_prev_T = np.ascontiguousarray(W_stack2[:, 0:H].T)
+    W_stack2_h_prev_T = W_stack2[:, 0:H].T
     product2 = np.empty((B, H), dtype)
     # History of every state: index t holds the state before step t.
     h_seq = np.empty((T + 1, B, H), dtype)
@@ -218,6 +224,8 @@ def _forward(
     r_seq = np.empty((T, B, H), dtype)
     z_seq = np.empty((T, B, H), dtype)
     n_seq = np.empty((T, B, H), dtype)
+    # Step buffers, reused at every step: the loop allocates nothing.
+    work0 = np.empty((B, H), dtype)
     for t in range(T):
         h_prev = h_seq[t]
         a_stack0 = a_stack0_seq[t]
@@ -226,9 +234,9 @@ def _forward(
         a_r = a_stack0[:, 0:H]
         a_z = a_stack0[:, H:2 * H]
         r = r_seq[t]
-        r[...] = _sigmoid(a_r)
+        _sigmoid(a_r, out=r)
         z = z_seq[t]
-        z[...] = _sigmoid(a_z)
+        _sigmoid(a_z, out=z)
         a_stack1 = a_stack1_seq[t]
         a_xn = a_stack1[:, 0:H]
         a_stack2 = a_stack2_seq[t]
@@ -236,9 +244,16 @@ def _forward(
         a_stack2 += product2
         a_hn = a_stack2[:, 0:H]
         n = n_seq[t]
-        n[...] = np.tanh(a_hn*r + a_xn)
+        # n = np.tanh(a_hn*r + a_xn)
+        np.multiply(a_hn, r, out=n)
+        n += a_xn
+        np.tanh(n, out=n)
         h = h_seq[t + 1]
-        h[...] = h_prev*z + n*(1 - z)
+        # h = h_prev*z + n*(1 - z)
+        np.multiply(h_prev, z, out=h)
+        np.subtract(1, z, out=work0)
+        work0 *= n
+        h += work0
     hs = h_seq[1:].copy()
     final = {
         "h": h_seq[T].copy(),
@@ -308,33 +323,68 @@ def backward(
     a_stack2_seq = cache["a_stack2_seq"]
     W_stack0 = cache["W_stack0"]
     da_stack0_seq = np.empty((T, B, 2 * H), dtype)
-    W_stack0_h_prev = np.ascontiguousarray(W_stack0[:, 0:H])
+    W_stack0_h_prev = W_stack0[:, 0:H]
     W_stack1 = cache["W_stack1"]
     da_stack1_seq = np.empty((T, B, H), dtype)
     W_stack2 = cache["W_stack2"]
     da_stack2_seq = np.empty((T, B, H), dtype)
-    W_stack2_h_prev = np.ascontiguousarray(W_stack2[:, 0:H])
+    W_stack2_h_prev = W_stack2[:, 0:H]
+    # Step buffers, reused at every step: the loop allocates nothing.
+    d_h_in = np.empty((B, H), dtype)
+    d_n = np.empty((B, H), dtype)
+    d_z = np.empty((B, H), dtype)
+    d_r = np.empty((B, H), dtype)
+    d_h_prev__stack2 = np.empty((B, H), dtype)
+    d_h_prev__stack0 = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
         h_prev = h_seq[t]
         r = r_seq[t]
         z = z_seq[t]
         a_hn = a_stack2_seq[t, :, 0:H]
         n = n_seq[t]
-        d_h_in = dhs[t] + d_h_carry
+        np.add(dhs[t], d_h_carry, out=d_h_in)
         d_h = d_h_in
-        d_n = d_h*(1 - z)
+        # d_n = d_h*(1 - z)
+        np.subtract(1, z, out=d_n)
+        d_n *= d_h
         da_stack2 = da_stack2_seq[t]
-        da_stack2[:, 0:H] = d_n*r*(1 - n**2)
-        d_h_prev__stack2 = np.matmul(da_stack2, W_stack2_h_prev)
+        d_a_hn = da_stack2[:, 0:H]
+        # d_a_hn = d_n*r*(1 - n**2)
+        np.square(n, out=d_a_hn)
+        np.subtract(1, d_a_hn, out=d_a_hn)
+        d_a_hn *= d_n
+        d_a_hn *= r
+        np.matmul(da_stack2, W_stack2_h_prev, out=d_h_prev__stack2)
         da_stack1 = da_stack1_seq[t]
-        da_stack1[:, 0:H] = d_n*(1 - n**2)
-        d_z = d_h*(h_prev - n)
-        d_r = a_hn*d_n*(1 - n**2)
+        d_a_xn = da_stack1[:, 0:H]
+        # d_a_xn = d_n*(1 - n**2)
+        np.square(n, out=d_a_xn)
+        np.subtract(1, d_a_xn, out=d_a_xn)
+        d_a_xn *= d_n
+        # d_z = d_h*(h_prev - n)
+        np.subtract(h_prev, n, out=d_z)
+        d_z *= d_h
+        # d_r = a_hn*d_n*(1 - n**2)
+        np.square(n, out=d_r)
+        np.subtract(1, d_r, out=d_r)
+        d_r *= a_hn
+        d_r *= d_n
         da_stack0 = da_stack0_seq[t]
-        da_stack0[:, 0:H] = d_r*r*(1 - r)
-        da_stack0[:, H:2 * H] = d_z*z*(1 - z)
-        d_h_prev__stack0 = np.matmul(da_stack0, W_stack0_h_prev)
-        d_h_carry = d_h*z + d_h_prev__stack0 + d_h_prev__stack2
+        d_a_r = da_stack0[:, 0:H]
+        # d_a_r = d_r*r*(1 - r)
+        np.subtract(1, r, out=d_a_r)
+        d_a_r *= d_r
+        d_a_r *= r
+        d_a_z = da_stack0[:, H:2 * H]
+        # d_a_z = d_z*z*(1 - z)
+        np.subtract(1, z, out=d_a_z)
+        d_a_z *= d_z
+        d_a_z *= z
+        np.matmul(da_stack0, W_stack0_h_prev, out=d_h_prev__stack0)
+        # d_h_carry = d_h*z + d_h_prev__stack0 + d_h_prev__stack2
+        np.multiply(d_h, z, out=d_h_carry)
+        d_h_carry += d_h_prev__stack0
+        d_h_carry += d_h_prev__stack2
     # Weight gradients of all steps at once: one GEMM per operand block.
     da_stack0_flat = da_stack0_seq.reshape(T * B, 2 * H)
     dW_stack0 = np.empty_like(W_stack0)

@@ -54,12 +54,18 @@ OUTPUT_STATE = "h"
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    """Logistic function 1 / (1 + exp(-a)), elementwise, without overflow for any ``a``."""
-    e = np.exp(-np.abs(a))
-    denominator = 1 + e
-    result: np.ndarray = np.where(a >= 0, 1 / denominator, e / denominator)
-    return result
+def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Logistic function 1 / (1 + exp(-a)) = (1 + tanh(a / 2)) / 2, elementwise, into ``out``.
+
+    The tanh form cannot overflow for any ``a`` (no warnings at saturation) and needs no
+    temporary array. Its absolute error is within one rounding of 1, so values far in the
+    lower tail (below about 1e-16 in float64, 1e-8 in float32) come out as 0.
+    """
+    np.multiply(a, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
 
 
 def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
@@ -192,7 +198,7 @@ def _forward(
     # Input projection of every step at once, hoisted out of the loop.
     a_stack0_seq = np.matmul(xs.reshape(T * B, D), W_stack0[:, H:H + D].T).reshape(T, B, 3 * H)
     a_stack0_seq += b_stack0
-    W_stack0_h_prev_T = np.ascontiguousarray(W_stack0[:, 0:H].T)
+    W_stack0_h_prev_T = W_stack0[:, 0:H].T
     product0 = np.empty((B, 3 * H), dtype)
     # History of every state: index t holds the state before step t.
     h_seq = np.empty((T + 1, B, H), dtype)
@@ -216,17 +222,25 @@ def _forward(
         a_C = a_stack0[:, H:2 * H]
         a_o = a_stack0[:, 2 * H:3 * H]
         f = f_seq[t]
-        f[...] = _sigmoid(C_prev*p_f + a_f)
+        # f = _sigmoid(C_prev*p_f + a_f)
+        np.multiply(C_prev, p_f, out=f)
+        f += a_f
+        _sigmoid(f, out=f)
         C_tilde = C_tilde_seq[t]
-        C_tilde[...] = np.tanh(a_C)
+        np.tanh(a_C, out=C_tilde)
         C = C_seq[t + 1]
-        C[...] = C_prev*f + C_tilde
+        # C = C_prev*f + C_tilde
+        np.multiply(C_prev, f, out=C)
+        C += C_tilde
         o = o_seq[t]
-        o[...] = _sigmoid(C*p_o + a_o)
+        # o = _sigmoid(C*p_o + a_o)
+        np.multiply(C, p_o, out=o)
+        o += a_o
+        _sigmoid(o, out=o)
         tanh_C = tanh_C_seq[t]
-        tanh_C[...] = np.tanh(C)
+        np.tanh(C, out=tanh_C)
         h = h_seq[t + 1]
-        h[...] = o*tanh_C
+        np.multiply(o, tanh_C, out=h)
     hs = h_seq[1:].copy()
     final = {
         "h": h_seq[T].copy(),
@@ -298,11 +312,20 @@ def backward(
     tanh_C_seq = cache["tanh_C_seq"]
     W_stack0 = cache["W_stack0"]
     da_stack0_seq = np.empty((T, B, 3 * H), dtype)
-    W_stack0_h_prev = np.ascontiguousarray(W_stack0[:, 0:H])
+    W_stack0_h_prev = W_stack0[:, 0:H]
     p_f = cache["params"]["p_f"]
     d_p_f_sum = np.zeros(H, dtype)
     p_o = cache["params"]["p_o"]
     d_p_o_sum = np.zeros(H, dtype)
+    # Step buffers, reused at every step: the loop allocates nothing.
+    d_h_in = np.empty((B, H), dtype)
+    d_C_in = np.empty((B, H), dtype)
+    d_o = np.empty((B, H), dtype)
+    d_C = np.empty((B, H), dtype)
+    d_f = np.empty((B, H), dtype)
+    d_p_f_step = np.empty((B, H), dtype)
+    d_p_o_step = np.empty((B, H), dtype)
+    work0 = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
         C_prev = C_seq[t]
         C = C_seq[t + 1]
@@ -310,22 +333,59 @@ def backward(
         C_tilde = C_tilde_seq[t]
         o = o_seq[t]
         tanh_C = tanh_C_seq[t]
-        d_h_in = dhs[t] + d_h_carry
-        d_C_in = d_C_carry
+        np.add(dhs[t], d_h_carry, out=d_h_in)
+        np.copyto(d_C_in, d_C_carry)
         d_h = d_h_in
-        d_o = d_h*tanh_C
-        d_C = d_C_in + d_h*o*(1 - tanh_C**2) + d_o*o*p_o*(1 - o)
+        np.multiply(d_h, tanh_C, out=d_o)
+        # d_C = d_C_in + d_h*o*(1 - tanh_C**2) + d_o*o*p_o*(1 - o)
+        np.square(tanh_C, out=d_C)
+        np.subtract(1, d_C, out=d_C)
+        d_C *= d_h
+        d_C *= o
+        d_C += d_C_in
+        np.subtract(1, o, out=work0)
+        work0 *= d_o
+        work0 *= o
+        work0 *= p_o
+        d_C += work0
         d_C_tilde = d_C
-        d_f = C_prev*d_C
+        np.multiply(C_prev, d_C, out=d_f)
         da_stack0 = da_stack0_seq[t]
-        da_stack0[:, 0:H] = d_f*f*(1 - f)
-        da_stack0[:, H:2 * H] = d_C_tilde*(1 - C_tilde**2)
-        da_stack0[:, 2 * H:3 * H] = d_o*o*(1 - o)
-        d_h_prev__stack0 = np.matmul(da_stack0, W_stack0_h_prev)
-        d_p_f_sum += (C_prev*d_f*f*(1 - f)).sum(axis=0)
-        d_p_o_sum += (C*d_o*o*(1 - o)).sum(axis=0)
-        d_h_carry = d_h_prev__stack0
-        d_C_carry = d_C*f + d_f*f*p_f*(1 - f)
+        d_a_f = da_stack0[:, 0:H]
+        # d_a_f = d_f*f*(1 - f)
+        np.subtract(1, f, out=d_a_f)
+        d_a_f *= d_f
+        d_a_f *= f
+        d_a_C = da_stack0[:, H:2 * H]
+        # d_a_C = d_C_tilde*(1 - C_tilde**2)
+        np.square(C_tilde, out=d_a_C)
+        np.subtract(1, d_a_C, out=d_a_C)
+        d_a_C *= d_C_tilde
+        d_a_o = da_stack0[:, 2 * H:3 * H]
+        # d_a_o = d_o*o*(1 - o)
+        np.subtract(1, o, out=d_a_o)
+        d_a_o *= d_o
+        d_a_o *= o
+        np.matmul(da_stack0, W_stack0_h_prev, out=d_h_carry)
+        # d_p_f_step = C_prev*d_f*f*(1 - f)
+        np.subtract(1, f, out=d_p_f_step)
+        d_p_f_step *= C_prev
+        d_p_f_step *= d_f
+        d_p_f_step *= f
+        d_p_f_sum += d_p_f_step.sum(axis=0)
+        # d_p_o_step = C*d_o*o*(1 - o)
+        np.subtract(1, o, out=d_p_o_step)
+        d_p_o_step *= C
+        d_p_o_step *= d_o
+        d_p_o_step *= o
+        d_p_o_sum += d_p_o_step.sum(axis=0)
+        # d_C_carry = d_C*f + d_f*f*p_f*(1 - f)
+        np.multiply(d_C, f, out=d_C_carry)
+        np.subtract(1, f, out=work0)
+        work0 *= d_f
+        work0 *= f
+        work0 *= p_f
+        d_C_carry += work0
     # Weight gradients of all steps at once: one GEMM per operand block.
     da_stack0_flat = da_stack0_seq.reshape(T * B, 3 * H)
     dW_stack0 = np.empty_like(W_stack0)

@@ -16,6 +16,7 @@ from ..derive.model import Derivation, ForwardValue, LinearGroup
 from ..derive.reverse import seed_symbol
 from ..spec.model import CellSpec, Equation, LinearMap, previous
 from .environment import template_environment
+from .inplace import InPlaceEmitter
 from .printers import numpy_code
 
 __all__ = ["equation_text", "render_kernel"]
@@ -100,6 +101,11 @@ class _KernelBuilder:
         self.cached_groups = sorted(
             {self.linear_rows[n][0] for n in derivation.cached if n in self.linear_rows}
         )
+        self.forward_emitter = InPlaceEmitter()
+        self.backward_emitter = InPlaceEmitter()
+        self.adjoint_buffers: list[str] = []
+        self.parameter_step_buffers: list[str] = []
+        self.operand_buffers: list[str] = []
 
     # -- forward ----------------------------------------------------------------------------
     def group_setup(self) -> list[str]:
@@ -133,10 +139,7 @@ class _KernelBuilder:
                 )
             for c in columns:
                 if not c.is_input:
-                    lines.append(
-                        f"W_stack{k}_{c.operand}_T = "
-                        f"np.ascontiguousarray(W_stack{k}[:, {c.start}:{c.stop}].T)"
-                    )
+                    lines.append(f"W_stack{k}_{c.operand}_T = W_stack{k}[:, {c.start}:{c.stop}].T")
             if any(not c.is_input for c in columns):
                 lines.append(f"product{k} = np.empty((B, {width}), dtype)")
         return lines
@@ -176,13 +179,32 @@ class _KernelBuilder:
         return lines
 
     def assign_forward(self, stage: ForwardValue) -> list[str]:
+        """Compute a value in place into its cache slot, its state slot or its own buffer."""
         target = stage.target
-        code = numpy_code(stage.expr)
+        lines = []
         if target in self.states:
-            return [f"{target} = {target}_seq[t + 1]", f"{target}[...] = {code}"]
-        if target in self.cached:
-            return [f"{target} = {target}_seq[t]", f"{target}[...] = {code}"]
-        return [f"{target} = {code}"]
+            lines.append(f"{target} = {target}_seq[t + 1]")
+        elif target in self.cached:
+            lines.append(f"{target} = {target}_seq[t]")
+        body = self.forward_emitter.emit(stage.expr, target)
+        if len(body) > 1:
+            lines.append(f"# {target} = {numpy_code(stage.expr)}")
+        return lines + body
+
+    def forward_buffers(self) -> list[str]:
+        """Step buffers of values neither cached nor states, and scratch arrays.
+
+        Call after :meth:`forward_step`, which counts the scratch arrays it uses.
+        """
+        names = [
+            stage.target
+            for stage in self.derivation.stages
+            if isinstance(stage, ForwardValue)
+            and stage.target not in self.states
+            and stage.target not in self.cached
+        ]
+        names += [f"work{k}" for k in range(self.forward_emitter.scratch_needed)]
+        return [f"{name} = np.empty((B, H), dtype)" for name in names]
 
     # -- backward ---------------------------------------------------------------------------
     def backward_setup(self) -> list[str]:
@@ -193,14 +215,18 @@ class _KernelBuilder:
             lines.append(f"da_stack{k}_seq = np.empty((T, B, {_size(len(group.maps), 0)}), dtype)")
             for c in _columns(self.spec, group):
                 if not c.is_input:
-                    lines.append(
-                        f"W_stack{k}_{c.operand} = "
-                        f"np.ascontiguousarray(W_stack{k}[:, {c.start}:{c.stop}])"
-                    )
+                    lines.append(f"W_stack{k}_{c.operand} = W_stack{k}[:, {c.start}:{c.stop}]")
         for name in self.elementwise_params:
             lines.append(f'{name} = cache["params"]["{name}"]')
             lines.append(f"d_{name}_sum = np.zeros(H, dtype)")
         return lines
+
+    def backward_buffers(self) -> list[str]:
+        """Step buffers of seeds, adjoints and scratch arrays (after :meth:`backward_step`)."""
+        names = [f"{seed_symbol(s).name}" for s in self.spec.state_names]
+        names += self.adjoint_buffers + self.operand_buffers + self.parameter_step_buffers
+        names += [f"work{k}" for k in range(self.backward_emitter.scratch_needed)]
+        return [f"{name} = np.empty((B, H), dtype)" for name in names]
 
     def backward_step(self) -> list[str]:
         derivation = self.derivation
@@ -209,7 +235,8 @@ class _KernelBuilder:
         for adjoint in derivation.adjoints + derivation.parameter_adjoints:
             needed |= {s.name for s in adjoint.expr.free_symbols}
         for adjoint in derivation.previous_state_adjoints:
-            needed |= {s.name for s in adjoint.expr.free_symbols}
+            if not (adjoint.expr.is_Symbol and "__stack" in adjoint.expr.name):
+                needed |= {s.name for s in adjoint.expr.free_symbols}
         for state in self.spec.state_names:
             if previous(state) in needed:
                 lines.append(f"{previous(state)} = {state}_seq[t]")
@@ -223,45 +250,68 @@ class _KernelBuilder:
                 lines.append(f"{name} = a_stack{k}_seq[t, :, {row.start}:{row.stop}]")
             else:
                 lines.append(f"{name} = {name}_seq[t]")
+        # A previous state whose adjoint is exactly one transposed-weight product gets that
+        # product written straight into its carry buffer (no copy).
+        direct = {
+            adjoint.expr.name: f"d_{adjoint.name[: -len('_prev')]}_carry"
+            for adjoint in derivation.previous_state_adjoints
+            if adjoint.expr.is_Symbol and "__stack" in adjoint.expr.name
+        }
         output = self.spec.output_state
         for state in self.spec.state_names:
             seed = seed_symbol(state).name
             if state == output:
-                lines.append(f"{seed} = dhs[t] + d_{state}_carry")
+                lines.append(f"np.add(dhs[t], d_{state}_carry, out={seed})")
             else:
-                lines.append(f"{seed} = d_{state}_carry")
+                lines.append(f"np.copyto({seed}, d_{state}_carry)")
         for stage in reversed(derivation.stages):
             if isinstance(stage, LinearGroup):
                 k = stage.index
                 lines.append(f"da_stack{k} = da_stack{k}_seq[t]")
                 for row in _rows(stage):
                     adjoint = derivation.adjoint(row.name)
-                    lines.append(
-                        f"da_stack{k}[:, {row.start}:{row.stop}] = {numpy_code(adjoint.expr)}"
-                    )
+                    lines.append(f"{adjoint.symbol.name} = da_stack{k}[:, {row.start}:{row.stop}]")
+                    lines += self.assign_backward(adjoint.symbol.name, adjoint.expr)
                 for c in _columns(self.spec, stage):
-                    if not c.is_input:
-                        lines.append(
-                            f"d_{c.operand}__stack{k} = "
-                            f"np.matmul(da_stack{k}, W_stack{k}_{c.operand})"
-                        )
+                    if c.is_input:
+                        continue
+                    buffer = f"d_{c.operand}__stack{k}"
+                    product = f"np.matmul(da_stack{k}, W_stack{k}_{c.operand}, out={{}})"
+                    if buffer in direct:
+                        lines.append(product.format(direct[buffer]))
+                        if buffer in needed:
+                            lines.append(f"{buffer} = {direct[buffer]}")
+                    else:
+                        self.operand_buffers.append(buffer)
+                        lines.append(product.format(buffer))
                 continue
             if stage.equation is None:
                 continue
             adjoint = derivation.adjoint(stage.target)
-            lines.append(f"{adjoint.symbol.name} = {numpy_code(adjoint.expr)}")
+            name = adjoint.symbol.name
+            if adjoint.expr.is_Symbol:
+                lines.append(f"{name} = {adjoint.expr.name}")
+                continue
+            self.adjoint_buffers.append(name)
+            lines += self.assign_backward(name, adjoint.expr)
         for adjoint in derivation.parameter_adjoints:
-            lines.append(f"d_{adjoint.name}_sum += ({numpy_code(adjoint.expr)}).sum(axis=0)")
+            buffer = f"d_{adjoint.name}_step"
+            self.parameter_step_buffers.append(buffer)
+            lines += self.assign_backward(buffer, adjoint.expr)
+            lines.append(f"d_{adjoint.name}_sum += {buffer}.sum(axis=0)")
         for adjoint in derivation.previous_state_adjoints:
+            if adjoint.expr.is_Symbol and adjoint.expr.name in direct:
+                continue
             state = adjoint.name[: -len("_prev")]
-            lines.append(f"d_{state}_carry = {self.carry_code(adjoint.expr)}")
+            lines += self.assign_backward(f"d_{state}_carry", adjoint.expr)
         return lines
 
-    @staticmethod
-    def carry_code(expr: sympy.Expr) -> str:
-        if not expr.free_symbols:
-            return f"np.full((B, H), {numpy_code(expr)}, dtype)"
-        return numpy_code(expr)
+    def assign_backward(self, out: str, expr: sympy.Expr) -> list[str]:
+        """In-place statements for one adjoint, with the formula as a comment when it helps."""
+        body = self.backward_emitter.emit(expr, out)
+        if len(body) > 1:
+            return [f"# {out} = {numpy_code(expr)}", *body]
+        return body
 
     def weight_gradients(self) -> list[str]:
         lines = []
@@ -350,6 +400,8 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
     builder = _KernelBuilder(derivation)
     spec = derivation.spec
     init_lines, init_entries = builder.init_entries()
+    forward_step = builder.forward_step()
+    backward_step = builder.backward_step()
     template = template_environment().get_template("kernel.py.jinja")
     return template.render(
         spec=spec,
@@ -358,9 +410,11 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
         equations=[equation_text(e) for e in spec.equations],
         group_setup=builder.group_setup(),
         cache_setup=builder.cache_setup(),
-        forward_step=builder.forward_step(),
+        forward_step=forward_step,
+        forward_buffers=builder.forward_buffers(),
         backward_setup=builder.backward_setup(),
-        backward_step=builder.backward_step(),
+        backward_step=backward_step,
+        backward_buffers=builder.backward_buffers(),
         weight_gradients=builder.weight_gradients(),
         gradient_entries=builder.gradient_entries(),
         init_lines=init_lines,

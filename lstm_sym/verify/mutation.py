@@ -1,8 +1,10 @@
 """Mutation testing of generated backward passes: do the checks catch real mistakes?
 
 Each mutant is the generated kernel with one systematic change inside ``backward`` (after
-input validation): ``+`` and ``−`` swapped, one term of a sum dropped, a numeric constant
-changed, an operand of a matrix product transposed, or a time index shifted. A mutant is
+input validation): ``+`` and ``−`` swapped (``+=``/``-=``, ``np.add``/``np.subtract``), one
+term or factor dropped (an operand of ``+``/``−``, or a whole in-place ``+=``, ``-=``,
+``*=`` or ``/=`` statement), a numeric constant changed, an operand of a matrix product
+transposed, or a time index shifted. A mutant is
 *killed* when the finite-difference check or the torch oracle rejects it (an exception
 counts as rejection). Survivors are either equivalent mutants or holes in the checks.
 """
@@ -18,7 +20,7 @@ from types import ModuleType
 
 from .finite_differences import FD_TOLERANCE, finite_difference_errors, make_problem
 
-__all__ = ["Mutant", "MutantResult", "evaluate_mutant", "mutants"]
+__all__ = ["Mutant", "MutantResult", "evaluate_mutant", "identical_gradients", "mutants"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,19 @@ def _time_index(node: ast.expr) -> bool:
 def _sites(node: ast.AST) -> Iterator[tuple[str, ast.AST, ast.AST]]:
     """Yield (operator, node, replacement) for every mutation site under ``node``."""
     for child in ast.walk(node):
+        if isinstance(child, ast.AugAssign):
+            if isinstance(child.op, (ast.Add, ast.Sub)):
+                flipped_op = ast.Sub() if isinstance(child.op, ast.Add) else ast.Add()
+                yield "swap_sign", child, ast.AugAssign(child.target, flipped_op, child.value)
+            yield "drop_term", child, ast.Pass()
+        elif (
+            isinstance(child, ast.Call)
+            and isinstance(child.func, ast.Attribute)
+            and child.func.attr in ("add", "subtract")
+        ):
+            other = "subtract" if child.func.attr == "add" else "add"
+            function = ast.Attribute(child.func.value, other, ast.Load())
+            yield "swap_sign", child, ast.Call(function, child.args, child.keywords)
         if isinstance(child, ast.BinOp) and isinstance(child.op, (ast.Add, ast.Sub)):
             flipped = ast.Sub() if isinstance(child.op, ast.Add) else ast.Add()
             yield "swap_sign", child, ast.BinOp(child.left, flipped, child.right)
@@ -174,3 +189,22 @@ def evaluate_mutant(mutant: Mutant, *, use_torch: bool = True) -> MutantResult:
             if not oracle[worst] < TORCH_TOLERANCE:
                 return MutantResult(mutant, "torch", f"{worst}: {oracle[worst]:.1e}")
     return MutantResult(mutant, None, f"worst finite-difference error {max(errors.values()):.1e}")
+
+
+def identical_gradients(mutant: Mutant, original: str, *, seeds: int = 3) -> bool:
+    """Whether a surviving mutant returns bit-for-bit the original's gradients.
+
+    Such a mutant is equivalent on the shapes tried, e.g. the stop of a slice that already
+    ends the array (``[3 * H:4 * H]`` → ``[3 * H:5 * H]``: Python clips slices).
+    """
+    for seed in range(seeds):
+        gradients = []
+        for source in (original, mutant.source):
+            problem = make_problem(_load(source, mutant.cell), seed=seed)
+            gradients.append(problem.gradients())
+        first, second = gradients
+        if first.keys() != second.keys():
+            return False
+        if any(first[k].tobytes() != second[k].tobytes() for k in first):
+            return False
+    return True
