@@ -362,3 +362,27 @@ def test_variants_page_writes_the_torch_candidate_with_parentheses():
 def test_lstm_kernel_is_still_the_lecture_lstm():
     """The lecture's LSTM keeps its eight parameters and its two states."""
     assert lstm.PARAMETER_NAMES == GREFF and lstm.STATE_NAMES == ("h", "C")
+
+
+@pytest.mark.parametrize("cell", builtin_cell_names())
+def test_results_do_not_depend_on_the_chunking_of_the_sequence(cell, monkeypatch):
+    """Blocks of one or three steps (hoisted projection, weight-gradient GEMMs) change nothing."""
+    kernel = load_kernel(cell)
+    problem = make_problem(kernel, steps=7, batch=1, input_size=3, hidden_size=4, seed=5)
+    hs, _, cache = kernel.forward(problem.xs, problem.params, problem.state)
+    expected = kernel.backward(problem.dhs, cache, problem.dstate)
+    for rows in (1, 3):
+        monkeypatch.setattr(kernel, "_CHUNK_ROWS", rows)
+        chunked_hs, _, chunked_cache = kernel.forward(problem.xs, problem.params, problem.state)
+        chunked = kernel.backward(problem.dhs, chunked_cache, problem.dstate)
+        assert relative_error(chunked_hs, hs) < 1e-14
+        for name, value in expected.items():
+            assert relative_error(chunked[name], value) < 1e-13, (rows, name)
+
+
+def test_lstm_gradients_match_finite_differences_across_several_chunks(monkeypatch):
+    """With blocks of two steps the LSTM still passes the finite-difference check."""
+    kernel = load_kernel("lstm")
+    monkeypatch.setattr(kernel, "_CHUNK_ROWS", 4)
+    problem = make_problem(kernel, steps=5, batch=2, seed=9)
+    assert max(finite_difference_errors(problem).values()) < 1e-7

@@ -164,3 +164,16 @@ def test_site_sources_are_not_generated_pages() -> None:
     """Hand-written pages never hold the verification report; it exists only in the build."""
     for path in Path(REPO / "docs").rglob("*.md"):
         assert "Finite differences must stay below" not in path.read_text(encoding="utf-8")
+
+
+def test_performance_page_shows_the_committed_benchmark() -> None:
+    """The built Performance page carries the committed results: every size and the machine."""
+    import json
+
+    page = (require_built_site() / "performance" / "index.html").read_text(encoding="utf-8")
+    data = json.loads((REPO / "benchmarks" / "results" / "kernels.json").read_text())
+    for record in data["records"]:
+        size = record["size"]
+        assert f"({size['T']}, {size['B']}, {size['D']}, {size['H']})" in page
+    assert data["machine"]["numpy"] in page
+    assert "lstm-sym:performance-report" not in page

@@ -113,7 +113,8 @@ def test_hooks_reload_the_site_code_on_every_build() -> None:
 
 def test_new_derivation_pages_join_the_navigation(tmp_path: Path) -> None:
     """A generated derivation page that mkdocs.yml does not name is listed under "More cells",
-    right after the derivation pages the nav names."""
+    titled by its cell's title (its file name when no built-in cell has it), right after the
+    derivation pages the nav names."""
     from mkdocs.config import load_config
 
     from lstm_sym.site import events
@@ -129,6 +130,15 @@ def test_new_derivation_pages_join_the_navigation(tmp_path: Path) -> None:
     events._add_generated_pages(config)
     titles = [next(iter(item)) if isinstance(item, dict) else item for item in config.nav]
     position = titles.index(events.MORE_CELLS)
-    assert config.nav[position] == {events.MORE_CELLS: ["derivations/zz_new_cell.md"]}
+    assert config.nav[position] == {
+        events.MORE_CELLS: [{"zz_new_cell": "derivations/zz_new_cell.md"}]
+    }
     assert "derivations/lstm.md" in events._nav_paths(config.nav[position - 1])
     assert "hand-written.md" not in events._nav_paths(config.nav)
+
+
+def test_more_cells_are_titled_by_their_spec() -> None:
+    """The navigation names a built-in cell's derivation page by the cell's title."""
+    from lstm_sym.site import events
+
+    assert events._cell_title("derivations/gru.md") == "Gated recurrent unit (GRU)"

@@ -53,6 +53,9 @@ STATE_NAMES = ("h", )
 OUTPUT_STATE = "h"
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
+#: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
+_CHUNK_ROWS = 1024
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -196,21 +199,20 @@ def _forward(
     T, B, D = xs.shape
     dtype = xs.dtype
     H = _check_params(params, D, dtype, input_name)
+    steps = max(1, _CHUNK_ROWS // B)
     initial = _check_state("state", state, B, H, dtype)
     # Linear maps on [h_prev, x], stacked: one GEMM.
     W_stack0 = np.concatenate((params["W_r"], params["W_z"],), axis=0)
     b_stack0 = np.concatenate((params["b_r"], params["b_z"],))
-    # Input projection of every step at once, hoisted out of the loop.
-    a_stack0_seq = np.matmul(xs.reshape(T * B, D), W_stack0[:, H:H + D].T).reshape(T, B, 2 * H)
-    a_stack0_seq += b_stack0
+    W_stack0_x_T = W_stack0[:, H:H + D].T
+    a_stack0_chunk = np.empty((min(T, steps), B, 2 * H), dtype)
     W_stack0_h_prev_T = W_stack0[:, 0:H].T
     product0 = np.empty((B, 2 * H), dtype)
     # Linear maps on [x], stacked: one GEMM.
     W_stack1 = np.concatenate((params["W_xn"],), axis=0)
     b_stack1 = np.concatenate((params["b_xn"],))
-    # Input projection of every step at once, hoisted out of the loop.
-    a_stack1_seq = np.matmul(xs.reshape(T * B, D), W_stack1[:, 0:D].T).reshape(T, B, H)
-    a_stack1_seq += b_stack1
+    W_stack1_x_T = W_stack1[:, 0:D].T
+    a_stack1_chunk = np.empty((min(T, steps), B, H), dtype)
     # Linear maps on [h_prev], stacked: one GEMM.
     W_stack2 = np.concatenate((params["W_hn"],), axis=0)
     b_stack2 = np.concatenate((params["b_hn"],))
@@ -227,8 +229,16 @@ def _forward(
     # Step buffers, reused at every step: the loop allocates nothing.
     work0 = np.empty((B, H), dtype)
     for t in range(T):
+        chunk_step = t % steps
+        if chunk_step == 0:
+            # Input projection of the chunk's steps at once, hoisted out of the step.
+            t_end = min(T, t + steps)
+            np.matmul(xs[t:t_end].reshape(-1, D), W_stack0_x_T, out=a_stack0_chunk[: t_end - t].reshape(-1, 2 * H))
+            a_stack0_chunk[: t_end - t] += b_stack0
+            np.matmul(xs[t:t_end].reshape(-1, D), W_stack1_x_T, out=a_stack1_chunk[: t_end - t].reshape(-1, H))
+            a_stack1_chunk[: t_end - t] += b_stack1
         h_prev = h_seq[t]
-        a_stack0 = a_stack0_seq[t]
+        a_stack0 = a_stack0_chunk[chunk_step]
         np.matmul(h_prev, W_stack0_h_prev_T, out=product0)
         a_stack0 += product0
         a_r = a_stack0[:, 0:H]
@@ -237,7 +247,7 @@ def _forward(
         _sigmoid(a_r, out=r)
         z = z_seq[t]
         _sigmoid(a_z, out=z)
-        a_stack1 = a_stack1_seq[t]
+        a_stack1 = a_stack1_chunk[chunk_step]
         a_xn = a_stack1[:, 0:H]
         a_stack2 = a_stack2_seq[t]
         np.matmul(h_prev, W_stack2_h_prev_T, out=product2)
@@ -315,6 +325,8 @@ def backward(
     if dhs.shape != (T, B, H):
         raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(T, B, H)}; got {dhs.shape}")
     final = _check_state("dstate", dstate, B, H, dtype)
+    steps = max(1, _CHUNK_ROWS // B)
+    dxs = np.empty_like(xs)
     d_h_carry = final["h"].copy()
     h_seq = cache["h_seq"]
     r_seq = cache["r_seq"]
@@ -322,12 +334,18 @@ def backward(
     n_seq = cache["n_seq"]
     a_stack2_seq = cache["a_stack2_seq"]
     W_stack0 = cache["W_stack0"]
-    da_stack0_seq = np.empty((T, B, 2 * H), dtype)
+    da_stack0_chunk = np.empty((min(T, steps), B, 2 * H), dtype)
+    dW_stack0 = np.zeros_like(W_stack0)
+    db_stack0 = np.zeros(2 * H, dtype)
     W_stack0_h_prev = W_stack0[:, 0:H]
     W_stack1 = cache["W_stack1"]
-    da_stack1_seq = np.empty((T, B, H), dtype)
+    da_stack1_chunk = np.empty((min(T, steps), B, H), dtype)
+    dW_stack1 = np.zeros_like(W_stack1)
+    db_stack1 = np.zeros(H, dtype)
     W_stack2 = cache["W_stack2"]
-    da_stack2_seq = np.empty((T, B, H), dtype)
+    da_stack2_chunk = np.empty((min(T, steps), B, H), dtype)
+    dW_stack2 = np.zeros_like(W_stack2)
+    db_stack2 = np.zeros(H, dtype)
     W_stack2_h_prev = W_stack2[:, 0:H]
     # Step buffers, reused at every step: the loop allocates nothing.
     d_h_in = np.empty((B, H), dtype)
@@ -342,12 +360,13 @@ def backward(
         z = z_seq[t]
         a_hn = a_stack2_seq[t, :, 0:H]
         n = n_seq[t]
+        chunk_step = t % steps
         np.add(dhs[t], d_h_carry, out=d_h_in)
         d_h = d_h_in
         # d_n = d_h*(1 - z)
         np.subtract(1, z, out=d_n)
         d_n *= d_h
-        da_stack2 = da_stack2_seq[t]
+        da_stack2 = da_stack2_chunk[chunk_step]
         d_a_hn = da_stack2[:, 0:H]
         # d_a_hn = d_n*r*(1 - n**2)
         np.square(n, out=d_a_hn)
@@ -355,7 +374,7 @@ def backward(
         d_a_hn *= d_n
         d_a_hn *= r
         np.matmul(da_stack2, W_stack2_h_prev, out=d_h_prev__stack2)
-        da_stack1 = da_stack1_seq[t]
+        da_stack1 = da_stack1_chunk[chunk_step]
         d_a_xn = da_stack1[:, 0:H]
         # d_a_xn = d_n*(1 - n**2)
         np.square(n, out=d_a_xn)
@@ -369,7 +388,7 @@ def backward(
         np.subtract(1, d_r, out=d_r)
         d_r *= a_hn
         d_r *= d_n
-        da_stack0 = da_stack0_seq[t]
+        da_stack0 = da_stack0_chunk[chunk_step]
         d_a_r = da_stack0[:, 0:H]
         # d_a_r = d_r*r*(1 - r)
         np.subtract(1, r, out=d_a_r)
@@ -385,21 +404,21 @@ def backward(
         np.multiply(d_h, z, out=d_h_carry)
         d_h_carry += d_h_prev__stack0
         d_h_carry += d_h_prev__stack2
-    # Weight gradients of all steps at once: one GEMM per operand block.
-    da_stack0_flat = da_stack0_seq.reshape(T * B, 2 * H)
-    dW_stack0 = np.empty_like(W_stack0)
-    dW_stack0[:, 0:H] = np.matmul(da_stack0_flat.T, h_seq[:T].reshape(T * B, H))
-    dW_stack0[:, H:H + D] = np.matmul(da_stack0_flat.T, xs.reshape(T * B, D))
-    db_stack0 = da_stack0_flat.sum(axis=0)
-    da_stack1_flat = da_stack1_seq.reshape(T * B, H)
-    dW_stack1 = np.empty_like(W_stack1)
-    dW_stack1[:, 0:D] = np.matmul(da_stack1_flat.T, xs.reshape(T * B, D))
-    db_stack1 = da_stack1_flat.sum(axis=0)
-    da_stack2_flat = da_stack2_seq.reshape(T * B, H)
-    dW_stack2 = np.empty_like(W_stack2)
-    dW_stack2[:, 0:H] = np.matmul(da_stack2_flat.T, h_seq[:T].reshape(T * B, H))
-    db_stack2 = da_stack2_flat.sum(axis=0)
-    dxs = (np.matmul(da_stack0_flat, W_stack0[:, H:H + D]) + np.matmul(da_stack1_flat, W_stack1[:, 0:D])).reshape(T, B, D)
+        if chunk_step == 0:
+            # Steps t … t_end − 1 are done: fold them into the weight gradients.
+            t_end = min(T, t + steps)
+            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape(-1, 2 * H)
+            dW_stack0[:, 0:H] += np.matmul(da_stack0_flat.T, h_seq[t:t_end].reshape(-1, H))
+            dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape(-1, D))
+            dxs[t:t_end] = np.matmul(da_stack0_flat, W_stack0[:, H:H + D]).reshape(t_end - t, B, D)
+            db_stack0 += da_stack0_flat.sum(axis=0)
+            da_stack1_flat = da_stack1_chunk[: t_end - t].reshape(-1, H)
+            dW_stack1[:, 0:D] += np.matmul(da_stack1_flat.T, xs[t:t_end].reshape(-1, D))
+            dxs[t:t_end] += np.matmul(da_stack1_flat, W_stack1[:, 0:D]).reshape(t_end - t, B, D)
+            db_stack1 += da_stack1_flat.sum(axis=0)
+            da_stack2_flat = da_stack2_chunk[: t_end - t].reshape(-1, H)
+            dW_stack2[:, 0:H] += np.matmul(da_stack2_flat.T, h_seq[t:t_end].reshape(-1, H))
+            db_stack2 += da_stack2_flat.sum(axis=0)
     return {
         "W_r": dW_stack0[0:H],
         "b_r": db_stack0[0:H],

@@ -54,6 +54,9 @@ STATE_NAMES = ("h", "C", )
 OUTPUT_STATE = "h"
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
+#: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
+_CHUNK_ROWS = 1024
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -193,13 +196,13 @@ def _forward(
     T, B, D = xs.shape
     dtype = xs.dtype
     H = _check_params(params, D, dtype, input_name)
+    steps = max(1, _CHUNK_ROWS // B)
     initial = _check_state("state", state, B, H, dtype)
     # Linear maps on [h_prev, x], stacked: one GEMM.
     W_stack0 = np.concatenate((params["W_i"], params["W_C"], params["W_o"],), axis=0)
     b_stack0 = np.concatenate((params["b_i"], params["b_C"], params["b_o"],))
-    # Input projection of every step at once, hoisted out of the loop.
-    a_stack0_seq = np.matmul(xs.reshape(T * B, D), W_stack0[:, H:H + D].T).reshape(T, B, 3 * H)
-    a_stack0_seq += b_stack0
+    W_stack0_x_T = W_stack0[:, H:H + D].T
+    a_stack0_chunk = np.empty((min(T, steps), B, 3 * H), dtype)
     W_stack0_h_prev_T = W_stack0[:, 0:H].T
     product0 = np.empty((B, 3 * H), dtype)
     # History of every state: index t holds the state before step t.
@@ -218,9 +221,15 @@ def _forward(
     # Step buffers, reused at every step: the loop allocates nothing.
     work0 = np.empty((B, H), dtype)
     for t in range(T):
+        chunk_step = t % steps
+        if chunk_step == 0:
+            # Input projection of the chunk's steps at once, hoisted out of the step.
+            t_end = min(T, t + steps)
+            np.matmul(xs[t:t_end].reshape(-1, D), W_stack0_x_T, out=a_stack0_chunk[: t_end - t].reshape(-1, 3 * H))
+            a_stack0_chunk[: t_end - t] += b_stack0
         h_prev = h_seq[t]
         C_prev = C_seq[t]
-        a_stack0 = a_stack0_seq[t]
+        a_stack0 = a_stack0_chunk[chunk_step]
         np.matmul(h_prev, W_stack0_h_prev_T, out=product0)
         a_stack0 += product0
         a_i = a_stack0[:, 0:H]
@@ -311,6 +320,8 @@ def backward(
     if dhs.shape != (T, B, H):
         raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(T, B, H)}; got {dhs.shape}")
     final = _check_state("dstate", dstate, B, H, dtype)
+    steps = max(1, _CHUNK_ROWS // B)
+    dxs = np.empty_like(xs)
     d_h_carry = final["h"].copy()
     d_C_carry = final["C"].copy()
     h_seq = cache["h_seq"]
@@ -321,7 +332,9 @@ def backward(
     o_seq = cache["o_seq"]
     tanh_C_seq = cache["tanh_C_seq"]
     W_stack0 = cache["W_stack0"]
-    da_stack0_seq = np.empty((T, B, 3 * H), dtype)
+    da_stack0_chunk = np.empty((min(T, steps), B, 3 * H), dtype)
+    dW_stack0 = np.zeros_like(W_stack0)
+    db_stack0 = np.zeros(3 * H, dtype)
     W_stack0_h_prev = W_stack0[:, 0:H]
     p_i = cache["params"]["p_i"]
     d_p_i_sum = np.zeros(H, dtype)
@@ -346,6 +359,7 @@ def backward(
         C_tilde = C_tilde_seq[t]
         o = o_seq[t]
         tanh_C = tanh_C_seq[t]
+        chunk_step = t % steps
         np.add(dhs[t], d_h_carry, out=d_h_in)
         np.copyto(d_C_in, d_C_carry)
         d_h = d_h_in
@@ -366,7 +380,7 @@ def backward(
         # d_i = C_tilde*d_C - d_f
         np.multiply(C_tilde, d_C, out=d_i)
         d_i -= d_f
-        da_stack0 = da_stack0_seq[t]
+        da_stack0 = da_stack0_chunk[chunk_step]
         d_a_i = da_stack0[:, 0:H]
         # d_a_i = d_i*i*(1 - i)
         np.subtract(1, i, out=d_a_i)
@@ -402,13 +416,14 @@ def backward(
         work0 *= i
         work0 *= p_i
         d_C_carry += work0
-    # Weight gradients of all steps at once: one GEMM per operand block.
-    da_stack0_flat = da_stack0_seq.reshape(T * B, 3 * H)
-    dW_stack0 = np.empty_like(W_stack0)
-    dW_stack0[:, 0:H] = np.matmul(da_stack0_flat.T, h_seq[:T].reshape(T * B, H))
-    dW_stack0[:, H:H + D] = np.matmul(da_stack0_flat.T, xs.reshape(T * B, D))
-    db_stack0 = da_stack0_flat.sum(axis=0)
-    dxs = (np.matmul(da_stack0_flat, W_stack0[:, H:H + D])).reshape(T, B, D)
+        if chunk_step == 0:
+            # Steps t … t_end − 1 are done: fold them into the weight gradients.
+            t_end = min(T, t + steps)
+            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape(-1, 3 * H)
+            dW_stack0[:, 0:H] += np.matmul(da_stack0_flat.T, h_seq[t:t_end].reshape(-1, H))
+            dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape(-1, D))
+            dxs[t:t_end] = np.matmul(da_stack0_flat, W_stack0[:, H:H + D]).reshape(t_end - t, B, D)
+            db_stack0 += da_stack0_flat.sum(axis=0)
     return {
         "W_i": dW_stack0[0:H],
         "b_i": db_stack0[0:H],

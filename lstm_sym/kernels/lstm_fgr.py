@@ -55,6 +55,9 @@ STATE_NAMES = ("h", "C", "i", "f", "o", )
 OUTPUT_STATE = "h"
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
+#: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
+_CHUNK_ROWS = 1024
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -202,13 +205,13 @@ def _forward(
     T, B, D = xs.shape
     dtype = xs.dtype
     H = _check_params(params, D, dtype, input_name)
+    steps = max(1, _CHUNK_ROWS // B)
     initial = _check_state("state", state, B, H, dtype)
     # Linear maps on [h_prev, x, i_prev, f_prev, o_prev], stacked: one GEMM.
     W_stack0 = np.concatenate((params["W_f"], params["W_i"], params["W_o"],), axis=0)
     b_stack0 = np.concatenate((params["b_f"], params["b_i"], params["b_o"],))
-    # Input projection of every step at once, hoisted out of the loop.
-    a_stack0_seq = np.matmul(xs.reshape(T * B, D), W_stack0[:, H:H + D].T).reshape(T, B, 3 * H)
-    a_stack0_seq += b_stack0
+    W_stack0_x_T = W_stack0[:, H:H + D].T
+    a_stack0_chunk = np.empty((min(T, steps), B, 3 * H), dtype)
     W_stack0_h_prev_T = W_stack0[:, 0:H].T
     W_stack0_i_prev_T = W_stack0[:, H + D:2 * H + D].T
     W_stack0_f_prev_T = W_stack0[:, 2 * H + D:3 * H + D].T
@@ -217,9 +220,8 @@ def _forward(
     # Linear maps on [h_prev, x], stacked: one GEMM.
     W_stack1 = np.concatenate((params["W_C"],), axis=0)
     b_stack1 = np.concatenate((params["b_C"],))
-    # Input projection of every step at once, hoisted out of the loop.
-    a_stack1_seq = np.matmul(xs.reshape(T * B, D), W_stack1[:, H:H + D].T).reshape(T, B, H)
-    a_stack1_seq += b_stack1
+    W_stack1_x_T = W_stack1[:, H:H + D].T
+    a_stack1_chunk = np.empty((min(T, steps), B, H), dtype)
     W_stack1_h_prev_T = W_stack1[:, 0:H].T
     product1 = np.empty((B, H), dtype)
     # History of every state: index t holds the state before step t.
@@ -242,12 +244,20 @@ def _forward(
     # Step buffers, reused at every step: the loop allocates nothing.
     work0 = np.empty((B, H), dtype)
     for t in range(T):
+        chunk_step = t % steps
+        if chunk_step == 0:
+            # Input projection of the chunk's steps at once, hoisted out of the step.
+            t_end = min(T, t + steps)
+            np.matmul(xs[t:t_end].reshape(-1, D), W_stack0_x_T, out=a_stack0_chunk[: t_end - t].reshape(-1, 3 * H))
+            a_stack0_chunk[: t_end - t] += b_stack0
+            np.matmul(xs[t:t_end].reshape(-1, D), W_stack1_x_T, out=a_stack1_chunk[: t_end - t].reshape(-1, H))
+            a_stack1_chunk[: t_end - t] += b_stack1
         h_prev = h_seq[t]
         C_prev = C_seq[t]
         i_prev = i_seq[t]
         f_prev = f_seq[t]
         o_prev = o_seq[t]
-        a_stack0 = a_stack0_seq[t]
+        a_stack0 = a_stack0_chunk[chunk_step]
         np.matmul(h_prev, W_stack0_h_prev_T, out=product0)
         a_stack0 += product0
         np.matmul(i_prev, W_stack0_i_prev_T, out=product0)
@@ -269,7 +279,7 @@ def _forward(
         np.multiply(C_prev, p_i, out=i)
         i += a_i
         _sigmoid(i, out=i)
-        a_stack1 = a_stack1_seq[t]
+        a_stack1 = a_stack1_chunk[chunk_step]
         np.matmul(h_prev, W_stack1_h_prev_T, out=product1)
         a_stack1 += product1
         a_C = a_stack1[:, 0:H]
@@ -355,6 +365,8 @@ def backward(
     if dhs.shape != (T, B, H):
         raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(T, B, H)}; got {dhs.shape}")
     final = _check_state("dstate", dstate, B, H, dtype)
+    steps = max(1, _CHUNK_ROWS // B)
+    dxs = np.empty_like(xs)
     d_h_carry = final["h"].copy()
     d_C_carry = final["C"].copy()
     d_i_carry = final["i"].copy()
@@ -368,13 +380,17 @@ def backward(
     C_tilde_seq = cache["C_tilde_seq"]
     tanh_C_seq = cache["tanh_C_seq"]
     W_stack0 = cache["W_stack0"]
-    da_stack0_seq = np.empty((T, B, 3 * H), dtype)
+    da_stack0_chunk = np.empty((min(T, steps), B, 3 * H), dtype)
+    dW_stack0 = np.zeros_like(W_stack0)
+    db_stack0 = np.zeros(3 * H, dtype)
     W_stack0_h_prev = W_stack0[:, 0:H]
     W_stack0_i_prev = W_stack0[:, H + D:2 * H + D]
     W_stack0_f_prev = W_stack0[:, 2 * H + D:3 * H + D]
     W_stack0_o_prev = W_stack0[:, 3 * H + D:4 * H + D]
     W_stack1 = cache["W_stack1"]
-    da_stack1_seq = np.empty((T, B, H), dtype)
+    da_stack1_chunk = np.empty((min(T, steps), B, H), dtype)
+    dW_stack1 = np.zeros_like(W_stack1)
+    db_stack1 = np.zeros(H, dtype)
     W_stack1_h_prev = W_stack1[:, 0:H]
     p_f = cache["params"]["p_f"]
     d_p_f_sum = np.zeros(H, dtype)
@@ -407,6 +423,7 @@ def backward(
         o = o_seq[t + 1]
         C_tilde = C_tilde_seq[t]
         tanh_C = tanh_C_seq[t]
+        chunk_step = t % steps
         np.add(dhs[t], d_h_carry, out=d_h_in)
         np.copyto(d_C_in, d_C_carry)
         np.copyto(d_i_in, d_i_carry)
@@ -428,7 +445,7 @@ def backward(
         work0 *= p_o
         d_C += work0
         np.multiply(d_C, i, out=d_C_tilde)
-        da_stack1 = da_stack1_seq[t]
+        da_stack1 = da_stack1_chunk[chunk_step]
         d_a_C = da_stack1[:, 0:H]
         # d_a_C = d_C_tilde*(1 - C_tilde**2)
         np.square(C_tilde, out=d_a_C)
@@ -441,7 +458,7 @@ def backward(
         # d_f = C_prev*d_C + d_f_in
         np.multiply(C_prev, d_C, out=d_f)
         d_f += d_f_in
-        da_stack0 = da_stack0_seq[t]
+        da_stack0 = da_stack0_chunk[chunk_step]
         d_a_f = da_stack0[:, 0:H]
         # d_a_f = d_f*f*(1 - f)
         np.subtract(1, f, out=d_a_f)
@@ -492,21 +509,22 @@ def backward(
         work0 *= i
         work0 *= p_i
         d_C_carry += work0
-    # Weight gradients of all steps at once: one GEMM per operand block.
-    da_stack0_flat = da_stack0_seq.reshape(T * B, 3 * H)
-    dW_stack0 = np.empty_like(W_stack0)
-    dW_stack0[:, 0:H] = np.matmul(da_stack0_flat.T, h_seq[:T].reshape(T * B, H))
-    dW_stack0[:, H:H + D] = np.matmul(da_stack0_flat.T, xs.reshape(T * B, D))
-    dW_stack0[:, H + D:2 * H + D] = np.matmul(da_stack0_flat.T, i_seq[:T].reshape(T * B, H))
-    dW_stack0[:, 2 * H + D:3 * H + D] = np.matmul(da_stack0_flat.T, f_seq[:T].reshape(T * B, H))
-    dW_stack0[:, 3 * H + D:4 * H + D] = np.matmul(da_stack0_flat.T, o_seq[:T].reshape(T * B, H))
-    db_stack0 = da_stack0_flat.sum(axis=0)
-    da_stack1_flat = da_stack1_seq.reshape(T * B, H)
-    dW_stack1 = np.empty_like(W_stack1)
-    dW_stack1[:, 0:H] = np.matmul(da_stack1_flat.T, h_seq[:T].reshape(T * B, H))
-    dW_stack1[:, H:H + D] = np.matmul(da_stack1_flat.T, xs.reshape(T * B, D))
-    db_stack1 = da_stack1_flat.sum(axis=0)
-    dxs = (np.matmul(da_stack0_flat, W_stack0[:, H:H + D]) + np.matmul(da_stack1_flat, W_stack1[:, H:H + D])).reshape(T, B, D)
+        if chunk_step == 0:
+            # Steps t … t_end − 1 are done: fold them into the weight gradients.
+            t_end = min(T, t + steps)
+            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape(-1, 3 * H)
+            dW_stack0[:, 0:H] += np.matmul(da_stack0_flat.T, h_seq[t:t_end].reshape(-1, H))
+            dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape(-1, D))
+            dxs[t:t_end] = np.matmul(da_stack0_flat, W_stack0[:, H:H + D]).reshape(t_end - t, B, D)
+            dW_stack0[:, H + D:2 * H + D] += np.matmul(da_stack0_flat.T, i_seq[t:t_end].reshape(-1, H))
+            dW_stack0[:, 2 * H + D:3 * H + D] += np.matmul(da_stack0_flat.T, f_seq[t:t_end].reshape(-1, H))
+            dW_stack0[:, 3 * H + D:4 * H + D] += np.matmul(da_stack0_flat.T, o_seq[t:t_end].reshape(-1, H))
+            db_stack0 += da_stack0_flat.sum(axis=0)
+            da_stack1_flat = da_stack1_chunk[: t_end - t].reshape(-1, H)
+            dW_stack1[:, 0:H] += np.matmul(da_stack1_flat.T, h_seq[t:t_end].reshape(-1, H))
+            dW_stack1[:, H:H + D] += np.matmul(da_stack1_flat.T, xs[t:t_end].reshape(-1, D))
+            dxs[t:t_end] += np.matmul(da_stack1_flat, W_stack1[:, H:H + D]).reshape(t_end - t, B, D)
+            db_stack1 += da_stack1_flat.sum(axis=0)
     return {
         "W_f": dW_stack0[0:H],
         "b_f": db_stack0[0:H],

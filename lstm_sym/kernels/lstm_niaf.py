@@ -53,6 +53,9 @@ STATE_NAMES = ("h", "C", )
 OUTPUT_STATE = "h"
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
+#: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
+_CHUNK_ROWS = 1024
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -202,7 +205,6 @@ def _forward(
     # Linear maps on [h_prev, x], stacked: one GEMM.
     W_stack0 = np.concatenate((params["W_f"], params["W_i"], params["W_C"], params["W_o"],), axis=0)
     b_stack0 = np.concatenate((params["b_f"], params["b_i"], params["b_C"], params["b_o"],))
-    # Input projection of every step at once, hoisted out of the loop.
     a_stack0_seq = np.matmul(xs.reshape(T * B, D), W_stack0[:, H:H + D].T).reshape(T, B, 4 * H)
     a_stack0_seq += b_stack0
     W_stack0_h_prev_T = W_stack0[:, 0:H].T
@@ -318,6 +320,8 @@ def backward(
     if dhs.shape != (T, B, H):
         raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(T, B, H)}; got {dhs.shape}")
     final = _check_state("dstate", dstate, B, H, dtype)
+    steps = max(1, _CHUNK_ROWS // B)
+    dxs = np.empty_like(xs)
     d_h_carry = final["h"].copy()
     d_C_carry = final["C"].copy()
     h_seq = cache["h_seq"]
@@ -328,7 +332,9 @@ def backward(
     tanh_C_seq = cache["tanh_C_seq"]
     a_stack0_seq = cache["a_stack0_seq"]
     W_stack0 = cache["W_stack0"]
-    da_stack0_seq = np.empty((T, B, 4 * H), dtype)
+    da_stack0_chunk = np.empty((min(T, steps), B, 4 * H), dtype)
+    dW_stack0 = np.zeros_like(W_stack0)
+    db_stack0 = np.zeros(4 * H, dtype)
     W_stack0_h_prev = W_stack0[:, 0:H]
     p_f = cache["params"]["p_f"]
     d_p_f_sum = np.zeros(H, dtype)
@@ -355,6 +361,7 @@ def backward(
         i = i_seq[t]
         o = o_seq[t]
         tanh_C = tanh_C_seq[t]
+        chunk_step = t % steps
         np.add(dhs[t], d_h_carry, out=d_h_in)
         np.copyto(d_C_in, d_C_carry)
         d_h = d_h_in
@@ -372,7 +379,7 @@ def backward(
         d_C += work0
         np.multiply(C_tilde, d_C, out=d_i)
         np.multiply(C_prev, d_C, out=d_f)
-        da_stack0 = da_stack0_seq[t]
+        da_stack0 = da_stack0_chunk[chunk_step]
         d_a_f = da_stack0[:, 0:H]
         # d_a_f = d_f*f*(1 - f)
         np.subtract(1, f, out=d_a_f)
@@ -421,13 +428,14 @@ def backward(
         work0 *= i
         work0 *= p_i
         d_C_carry += work0
-    # Weight gradients of all steps at once: one GEMM per operand block.
-    da_stack0_flat = da_stack0_seq.reshape(T * B, 4 * H)
-    dW_stack0 = np.empty_like(W_stack0)
-    dW_stack0[:, 0:H] = np.matmul(da_stack0_flat.T, h_seq[:T].reshape(T * B, H))
-    dW_stack0[:, H:H + D] = np.matmul(da_stack0_flat.T, xs.reshape(T * B, D))
-    db_stack0 = da_stack0_flat.sum(axis=0)
-    dxs = (np.matmul(da_stack0_flat, W_stack0[:, H:H + D])).reshape(T, B, D)
+        if chunk_step == 0:
+            # Steps t … t_end − 1 are done: fold them into the weight gradients.
+            t_end = min(T, t + steps)
+            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape(-1, 4 * H)
+            dW_stack0[:, 0:H] += np.matmul(da_stack0_flat.T, h_seq[t:t_end].reshape(-1, H))
+            dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape(-1, D))
+            dxs[t:t_end] = np.matmul(da_stack0_flat, W_stack0[:, H:H + D]).reshape(t_end - t, B, D)
+            db_stack0 += da_stack0_flat.sum(axis=0)
     return {
         "W_f": dW_stack0[0:H],
         "b_f": db_stack0[0:H],

@@ -47,6 +47,9 @@ STATE_NAMES = ("h", )
 OUTPUT_STATE = "h"
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
+#: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
+_CHUNK_ROWS = 1024
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -174,21 +177,27 @@ def _forward(
     T, B, D = xs.shape
     dtype = xs.dtype
     H = _check_params(params, D, dtype, input_name)
+    steps = max(1, _CHUNK_ROWS // B)
     initial = _check_state("state", state, B, H, dtype)
     # Linear maps on [h_prev, x], stacked: one GEMM.
     W_stack0 = np.concatenate((params["W_h"],), axis=0)
     b_stack0 = np.concatenate((params["b_h"],))
-    # Input projection of every step at once, hoisted out of the loop.
-    a_stack0_seq = np.matmul(xs.reshape(T * B, D), W_stack0[:, H:H + D].T).reshape(T, B, H)
-    a_stack0_seq += b_stack0
+    W_stack0_x_T = W_stack0[:, H:H + D].T
+    a_stack0_chunk = np.empty((min(T, steps), B, H), dtype)
     W_stack0_h_prev_T = W_stack0[:, 0:H].T
     product0 = np.empty((B, H), dtype)
     # History of every state: index t holds the state before step t.
     h_seq = np.empty((T + 1, B, H), dtype)
     h_seq[0] = initial["h"]
     for t in range(T):
+        chunk_step = t % steps
+        if chunk_step == 0:
+            # Input projection of the chunk's steps at once, hoisted out of the step.
+            t_end = min(T, t + steps)
+            np.matmul(xs[t:t_end].reshape(-1, D), W_stack0_x_T, out=a_stack0_chunk[: t_end - t].reshape(-1, H))
+            a_stack0_chunk[: t_end - t] += b_stack0
         h_prev = h_seq[t]
-        a_stack0 = a_stack0_seq[t]
+        a_stack0 = a_stack0_chunk[chunk_step]
         np.matmul(h_prev, W_stack0_h_prev_T, out=product0)
         a_stack0 += product0
         a_h = a_stack0[:, 0:H]
@@ -249,31 +258,37 @@ def backward(
     if dhs.shape != (T, B, H):
         raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(T, B, H)}; got {dhs.shape}")
     final = _check_state("dstate", dstate, B, H, dtype)
+    steps = max(1, _CHUNK_ROWS // B)
+    dxs = np.empty_like(xs)
     d_h_carry = final["h"].copy()
     h_seq = cache["h_seq"]
     W_stack0 = cache["W_stack0"]
-    da_stack0_seq = np.empty((T, B, H), dtype)
+    da_stack0_chunk = np.empty((min(T, steps), B, H), dtype)
+    dW_stack0 = np.zeros_like(W_stack0)
+    db_stack0 = np.zeros(H, dtype)
     W_stack0_h_prev = W_stack0[:, 0:H]
     # Step buffers, reused at every step: the loop allocates nothing.
     d_h_in = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
         h = h_seq[t + 1]
+        chunk_step = t % steps
         np.add(dhs[t], d_h_carry, out=d_h_in)
         d_h = d_h_in
-        da_stack0 = da_stack0_seq[t]
+        da_stack0 = da_stack0_chunk[chunk_step]
         d_a_h = da_stack0[:, 0:H]
         # d_a_h = d_h*(1 - h**2)
         np.square(h, out=d_a_h)
         np.subtract(1, d_a_h, out=d_a_h)
         d_a_h *= d_h
         np.matmul(da_stack0, W_stack0_h_prev, out=d_h_carry)
-    # Weight gradients of all steps at once: one GEMM per operand block.
-    da_stack0_flat = da_stack0_seq.reshape(T * B, H)
-    dW_stack0 = np.empty_like(W_stack0)
-    dW_stack0[:, 0:H] = np.matmul(da_stack0_flat.T, h_seq[:T].reshape(T * B, H))
-    dW_stack0[:, H:H + D] = np.matmul(da_stack0_flat.T, xs.reshape(T * B, D))
-    db_stack0 = da_stack0_flat.sum(axis=0)
-    dxs = (np.matmul(da_stack0_flat, W_stack0[:, H:H + D])).reshape(T, B, D)
+        if chunk_step == 0:
+            # Steps t … t_end − 1 are done: fold them into the weight gradients.
+            t_end = min(T, t + steps)
+            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape(-1, H)
+            dW_stack0[:, 0:H] += np.matmul(da_stack0_flat.T, h_seq[t:t_end].reshape(-1, H))
+            dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape(-1, D))
+            dxs[t:t_end] = np.matmul(da_stack0_flat, W_stack0[:, H:H + D]).reshape(t_end - t, B, D)
+            db_stack0 += da_stack0_flat.sum(axis=0)
     return {
         "W_h": dW_stack0[0:H],
         "b_h": db_stack0[0:H],

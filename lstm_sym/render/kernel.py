@@ -71,12 +71,12 @@ def _rows(group: LinearGroup) -> list[_StackView]:
 
 
 def _history(spec: CellSpec, name: str) -> str:
-    """Source of the (T, B, ·) history of an operand for the weight-gradient GEMM."""
+    """Source of an operand's values at steps ``t … t_end − 1`` (weight-gradient GEMMs)."""
     if name == spec.input_name:
-        return "xs"
+        return "xs[t:t_end]"
     if name.endswith("_prev"):
-        return f"{name[: -len('_prev')]}_seq[:T]"
-    return f"{name}_seq"
+        return f"{name[: -len('_prev')]}_seq[t:t_end]"
+    return f"{name}_seq[t:t_end]"
 
 
 class _KernelBuilder:
@@ -125,18 +125,24 @@ class _KernelBuilder:
             columns = _columns(spec, group)
             hoisted = [c for c in columns if c.is_input]
             width = _size(rows, 0)
-            if hoisted:
-                c = hoisted[0]
-                lines.append("# Input projection of every step at once, hoisted out of the loop.")
-                lines.append(
-                    f"a_stack{k}_seq = np.matmul(xs.reshape(T * B, D), "
-                    f"W_stack{k}[:, {c.start}:{c.stop}].T).reshape(T, B, {width})"
-                )
-                lines.append(f"a_stack{k}_seq += b_stack{k}")
+            if k in self.cached_groups:
+                # The backward pass reads these pre-activations: project every step at once.
+                if hoisted:
+                    c = hoisted[0]
+                    lines.append(
+                        f"a_stack{k}_seq = np.matmul(xs.reshape(T * B, D), "
+                        f"W_stack{k}[:, {c.start}:{c.stop}].T).reshape(T, B, {width})"
+                    )
+                    lines.append(f"a_stack{k}_seq += b_stack{k}")
+                else:
+                    lines.append(
+                        f"a_stack{k}_seq = np.broadcast_to(b_stack{k}, (T, B, {width})).copy()"
+                    )
             else:
-                lines.append(
-                    f"a_stack{k}_seq = np.broadcast_to(b_stack{k}, (T, B, {width})).copy()"
-                )
+                if hoisted:
+                    c = hoisted[0]
+                    lines.append(f"W_stack{k}_{c.operand}_T = W_stack{k}[:, {c.start}:{c.stop}].T")
+                lines.append(f"a_stack{k}_chunk = np.empty((min(T, steps), B, {width}), dtype)")
             for c in columns:
                 if not c.is_input:
                     lines.append(f"W_stack{k}_{c.operand}_T = W_stack{k}[:, {c.start}:{c.stop}].T")
@@ -154,14 +160,46 @@ class _KernelBuilder:
     def is_linear_target(self, name: str) -> bool:
         return name in self.linear_rows
 
+    def chunk_projection(self) -> list[str]:
+        """At the first step of a chunk, project the inputs of all its steps at once."""
+        body: list[str] = []
+        for group in self.derivation.groups:
+            k = group.index
+            if k in self.cached_groups:
+                continue
+            width = _size(len(group.maps), 0)
+            chunk = f"a_stack{k}_chunk[: t_end - t]"
+            hoisted = [c for c in _columns(self.spec, group) if c.is_input]
+            if hoisted:
+                c = hoisted[0]
+                body.append(
+                    f"np.matmul(xs[t:t_end].reshape(-1, D), W_stack{k}_{c.operand}_T, "
+                    f"out={chunk}.reshape(-1, {width}))"
+                )
+                body.append(f"{chunk} += b_stack{k}")
+            else:
+                body.append(f"{chunk} = b_stack{k}")
+        if not body:
+            return []
+        return [
+            "chunk_step = t % steps",
+            "if chunk_step == 0:",
+            "    # Input projection of the chunk's steps at once, hoisted out of the step.",
+            "    t_end = min(T, t + steps)",
+            *("    " + line for line in body),
+        ]
+
     def forward_step(self) -> list[str]:
-        lines: list[str] = []
+        lines: list[str] = self.chunk_projection()
         for state in self.spec.state_names:
             lines.append(f"{previous(state)} = {state}_seq[t]")
         for stage in self.derivation.stages:
             if isinstance(stage, LinearGroup):
                 k = stage.index
-                lines.append(f"a_stack{k} = a_stack{k}_seq[t]")
+                if k in self.cached_groups:
+                    lines.append(f"a_stack{k} = a_stack{k}_seq[t]")
+                else:
+                    lines.append(f"a_stack{k} = a_stack{k}_chunk[chunk_step]")
                 for c in _columns(self.spec, stage):
                     if not c.is_input:
                         lines.append(
@@ -211,8 +249,11 @@ class _KernelBuilder:
         lines = [f'a_stack{k}_seq = cache["a_stack{k}_seq"]' for k in self.cached_groups]
         for group in self.derivation.groups:
             k = group.index
+            width = _size(len(group.maps), 0)
             lines.append(f'W_stack{k} = cache["W_stack{k}"]')
-            lines.append(f"da_stack{k}_seq = np.empty((T, B, {_size(len(group.maps), 0)}), dtype)")
+            lines.append(f"da_stack{k}_chunk = np.empty((min(T, steps), B, {width}), dtype)")
+            lines.append(f"dW_stack{k} = np.zeros_like(W_stack{k})")
+            lines.append(f"db_stack{k} = np.zeros({width}, dtype)")
             for c in _columns(self.spec, group):
                 if not c.is_input:
                     lines.append(f"W_stack{k}_{c.operand} = W_stack{k}[:, {c.start}:{c.stop}]")
@@ -258,6 +299,7 @@ class _KernelBuilder:
             if adjoint.expr.is_Symbol and "__stack" in adjoint.expr.name
         }
         output = self.spec.output_state
+        lines.append("chunk_step = t % steps")
         for state in self.spec.state_names:
             seed = seed_symbol(state).name
             if state == output:
@@ -267,7 +309,7 @@ class _KernelBuilder:
         for stage in reversed(derivation.stages):
             if isinstance(stage, LinearGroup):
                 k = stage.index
-                lines.append(f"da_stack{k} = da_stack{k}_seq[t]")
+                lines.append(f"da_stack{k} = da_stack{k}_chunk[chunk_step]")
                 for row in _rows(stage):
                     adjoint = derivation.adjoint(row.name)
                     lines.append(f"{adjoint.symbol.name} = da_stack{k}[:, {row.start}:{row.stop}]")
@@ -304,7 +346,7 @@ class _KernelBuilder:
                 continue
             state = adjoint.name[: -len("_prev")]
             lines += self.assign_backward(f"d_{state}_carry", adjoint.expr)
-        return lines
+        return lines + self.fold_weight_gradients()
 
     def assign_backward(self, out: str, expr: sympy.Expr) -> list[str]:
         """In-place statements for one adjoint, with the formula as a comment when it helps."""
@@ -313,27 +355,33 @@ class _KernelBuilder:
             return [f"# {out} = {numpy_code(expr)}", *body]
         return body
 
-    def weight_gradients(self) -> list[str]:
-        lines = []
-        input_terms = []
+    def fold_weight_gradients(self) -> list[str]:
+        """When a chunk of steps is done, add its weight gradients: one GEMM per block."""
+        body = ["t_end = min(T, t + steps)"]
+        input_assigned = False
         for group in self.derivation.groups:
             k = group.index
             width = _size(len(group.maps), 0)
-            lines.append(f"da_stack{k}_flat = da_stack{k}_seq.reshape(T * B, {width})")
-            lines.append(f"dW_stack{k} = np.empty_like(W_stack{k})")
+            body.append(f"da_stack{k}_flat = da_stack{k}_chunk[: t_end - t].reshape(-1, {width})")
             for c in _columns(self.spec, group):
                 history = _history(self.spec, c.operand)
-                lines.append(
-                    f"dW_stack{k}[:, {c.start}:{c.stop}] = np.matmul(da_stack{k}_flat.T, "
-                    f"{history}.reshape(T * B, {c.width}))"
+                body.append(
+                    f"dW_stack{k}[:, {c.start}:{c.stop}] += "
+                    f"np.matmul(da_stack{k}_flat.T, {history}.reshape(-1, {c.width}))"
                 )
                 if c.is_input:
-                    input_terms.append(
-                        f"np.matmul(da_stack{k}_flat, W_stack{k}[:, {c.start}:{c.stop}])"
+                    operator = "+=" if input_assigned else "="
+                    input_assigned = True
+                    body.append(
+                        f"dxs[t:t_end] {operator} np.matmul(da_stack{k}_flat, "
+                        f"W_stack{k}[:, {c.start}:{c.stop}]).reshape(t_end - t, B, D)"
                     )
-            lines.append(f"db_stack{k} = da_stack{k}_flat.sum(axis=0)")
-        lines.append(f"dxs = ({' + '.join(input_terms)}).reshape(T, B, D)")
-        return lines
+            body.append(f"db_stack{k} += da_stack{k}_flat.sum(axis=0)")
+        return [
+            "if chunk_step == 0:",
+            "    # Steps t … t_end − 1 are done: fold them into the weight gradients.",
+            *("    " + line for line in body),
+        ]
 
     def gradient_entries(self) -> list[tuple[str, str]]:
         entries: dict[str, str] = {}
@@ -415,7 +463,6 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
         backward_setup=builder.backward_setup(),
         backward_step=backward_step,
         backward_buffers=builder.backward_buffers(),
-        weight_gradients=builder.weight_gradients(),
         gradient_entries=builder.gradient_entries(),
         init_lines=init_lines,
         init_entries=init_entries,
@@ -423,6 +470,7 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
         cached=[n for n in derivation.cached if not builder.is_linear_target(n)],
         groups=[g.index for g in derivation.groups],
         cached_groups=builder.cached_groups,
+        chunked_forward=len(builder.cached_groups) < len(derivation.groups),
         elementwise_params=builder.elementwise_params,
         first_param=spec.parameter_names[0],
     )

@@ -19,12 +19,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from lstm_sym.site import mathjax, verification
+from lstm_sym.site import mathjax, performance, verification
 
 __all__ = [
     "DERIVATIONS",
     "GENERATED_MARK",
     "MORE_CELLS",
+    "PERFORMANCE_PAGE",
     "VERIFICATION_PAGE",
     "BuildState",
     "on_build_error",
@@ -36,6 +37,8 @@ __all__ = [
 
 #: The page whose marker is replaced by the verification report.
 VERIFICATION_PAGE = "verification.md"
+#: The page whose marker is replaced by the committed benchmark results.
+PERFORMANCE_PAGE = "performance.md"
 
 #: Cache of verification results keyed by :func:`lstm_sym.site.verification.fingerprint`.
 VerificationCache = MutableMapping[str, list[verification.CellReport]]
@@ -156,6 +159,17 @@ def _generated_pages(config: MkDocsConfig) -> list[str]:
     return pages
 
 
+def _cell_title(page: str) -> str:
+    """Navigation title of a derivation page: its cell's title (``Gated recurrent unit (GRU)``)."""
+    from lstm_sym.spec import load_builtin
+
+    name = Path(page).stem
+    try:
+        return load_builtin(name).title
+    except KeyError:
+        return name
+
+
 def _add_generated_pages(config: MkDocsConfig) -> None:
     """List every generated page in the navigation, even one ``mkdocs.yml`` does not name.
 
@@ -180,7 +194,7 @@ def _add_generated_pages(config: MkDocsConfig) -> None:
             position = index + 1
             break
     if derivations:
-        others.append({MORE_CELLS: derivations})
+        others.append({MORE_CELLS: [{_cell_title(p): p} for p in derivations]})
     nav[position:position] = others
 
 
@@ -203,8 +217,16 @@ def on_pre_build(config: MkDocsConfig) -> None:
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Fill the verification page with this build's verification report."""
-    del config, files
+    """Fill the verification page with this build's verification report, and the performance
+    page with the committed benchmark results."""
+    del files
+    if page.file.src_uri == PERFORMANCE_PAGE:
+        results = Path(config.config_file_path).parent / performance.RESULTS
+        try:
+            report = performance.render_markdown(results)
+        except (OSError, ValueError, KeyError) as exc:
+            raise PluginError(f"lstm_sym: cannot render {results}: {exc}") from exc
+        return markdown.replace(performance.MARKER, report)
     if page.file.src_uri != VERIFICATION_PAGE:
         return markdown
     if verification.MARKER not in markdown:

@@ -20,7 +20,12 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 #: Implementation modules, reloaded in dependency order at the start of every build.
-_MODULES = ("lstm_sym.site.mathjax", "lstm_sym.site.verification", "lstm_sym.site.events")
+_MODULES = (
+    "lstm_sym.site.mathjax",
+    "lstm_sym.site.performance",
+    "lstm_sym.site.verification",
+    "lstm_sym.site.events",
+)
 
 #: Verification results by source fingerprint; survives reloads of the implementation modules.
 _VERIFICATION_CACHE: dict[str, Any] = {}
