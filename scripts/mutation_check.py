@@ -49,16 +49,16 @@ def main() -> int:
             + ", ".join(f"{k}: {v}" for k, v in sorted(by.items()))
         )
     killed = sum(r.killed_by is not None for r in results)
-    rate = killed / len(results)
     survivors = [r for r in results if r.killed_by is None]
     equivalent = [r for r in survivors if r.detail.startswith("equivalent")]
+    # The mutation score: killed among the mutants that are not equivalent to the original.
+    rate = killed / max(1, len(results) - len(equivalent))
     print(
         f"{len(equivalent)} of {len(survivors)} survivors are equivalent mutants "
-        f"(bit-identical gradients); kill rate among the others: "
-        f"{killed / max(1, len(results) - len(equivalent)):.1%}"
+        f"(bit-identical gradients); mutation score (killed / non-equivalent): {rate:.1%}"
     )
     print(
-        f"\ntotal: {killed}/{len(results)} mutants killed ({rate:.1%}) "
+        f"\ntotal: {killed}/{len(results)} mutants killed ({killed / len(results):.1%} of all) "
         f"in {time.perf_counter() - started:.0f} s"
     )
     for result in survivors:
@@ -86,7 +86,7 @@ def main() -> int:
             )
         )
     if rate < arguments.goal:
-        print(f"kill rate {rate:.1%} is below the goal {arguments.goal:.0%}", file=sys.stderr)
+        print(f"mutation score {rate:.1%} is below the goal {arguments.goal:.0%}", file=sys.stderr)
         return 1
     return 0
 

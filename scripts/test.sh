@@ -16,4 +16,5 @@ fi
 lstm-sym regenerate --check
 scripts/check
 python scripts/mutation_check.py
+python benchmarks/bench_kernels.py --quick
 python -m pytest -q "$@"

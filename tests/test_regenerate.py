@@ -106,16 +106,22 @@ def test_check_passes_on_an_up_to_date_tree(tmp_path):
 
 
 def test_a_failing_template_leaves_every_file_as_it_was(tmp_path, monkeypatch):
-    """An exception while rendering the derivation page writes nothing at all."""
+    """An exception while rendering one cell's page (the GRU's) writes nothing at all, not even
+    the stale kernels of the cells rendered before it."""
+    from lstm_sym.render import artifacts
+
     root = _copy_generated(tmp_path)
     kernel = root / "lstm_sym/kernels/lstm.py"
     kernel.write_text("# stale\n")
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    real = artifacts.render_derivation_page
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("template exploded")
+    def broken(derivation, *args, **kwargs):
+        if derivation.spec.name == "gru":
+            raise RuntimeError("template exploded")
+        return real(derivation, *args, **kwargs)
 
-    monkeypatch.setattr("lstm_sym.render.artifacts.render_derivation_page", broken)
+    monkeypatch.setattr(artifacts, "render_derivation_page", broken)
     with pytest.raises(RuntimeError, match="template exploded"):
         files: dict[str, str] = {}
         for cell in builtin_artifacts(root=root):

@@ -233,9 +233,9 @@ def _forward(
         if chunk_step == 0:
             # Input projection of the chunk's steps at once, hoisted out of the step.
             t_end = min(T, t + steps)
-            np.matmul(xs[t:t_end].reshape(-1, D), W_stack0_x_T, out=a_stack0_chunk[: t_end - t].reshape(-1, 2 * H))
+            np.matmul(xs[t:t_end].reshape((t_end - t) * B, D), W_stack0_x_T, out=a_stack0_chunk[: t_end - t].reshape((t_end - t) * B, 2 * H))
             a_stack0_chunk[: t_end - t] += b_stack0
-            np.matmul(xs[t:t_end].reshape(-1, D), W_stack1_x_T, out=a_stack1_chunk[: t_end - t].reshape(-1, H))
+            np.matmul(xs[t:t_end].reshape((t_end - t) * B, D), W_stack1_x_T, out=a_stack1_chunk[: t_end - t].reshape((t_end - t) * B, H))
             a_stack1_chunk[: t_end - t] += b_stack1
         h_prev = h_seq[t]
         a_stack0 = a_stack0_chunk[chunk_step]
@@ -407,17 +407,17 @@ def backward(
         if chunk_step == 0:
             # Steps t … t_end − 1 are done: fold them into the weight gradients.
             t_end = min(T, t + steps)
-            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape(-1, 2 * H)
-            dW_stack0[:, 0:H] += np.matmul(da_stack0_flat.T, h_seq[t:t_end].reshape(-1, H))
-            dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape(-1, D))
+            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape((t_end - t) * B, 2 * H)
+            dW_stack0[:, 0:H] += np.matmul(da_stack0_flat.T, h_seq[t:t_end].reshape((t_end - t) * B, H))
+            dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape((t_end - t) * B, D))
             dxs[t:t_end] = np.matmul(da_stack0_flat, W_stack0[:, H:H + D]).reshape(t_end - t, B, D)
             db_stack0 += da_stack0_flat.sum(axis=0)
-            da_stack1_flat = da_stack1_chunk[: t_end - t].reshape(-1, H)
-            dW_stack1[:, 0:D] += np.matmul(da_stack1_flat.T, xs[t:t_end].reshape(-1, D))
+            da_stack1_flat = da_stack1_chunk[: t_end - t].reshape((t_end - t) * B, H)
+            dW_stack1[:, 0:D] += np.matmul(da_stack1_flat.T, xs[t:t_end].reshape((t_end - t) * B, D))
             dxs[t:t_end] += np.matmul(da_stack1_flat, W_stack1[:, 0:D]).reshape(t_end - t, B, D)
             db_stack1 += da_stack1_flat.sum(axis=0)
-            da_stack2_flat = da_stack2_chunk[: t_end - t].reshape(-1, H)
-            dW_stack2[:, 0:H] += np.matmul(da_stack2_flat.T, h_seq[t:t_end].reshape(-1, H))
+            da_stack2_flat = da_stack2_chunk[: t_end - t].reshape((t_end - t) * B, H)
+            dW_stack2[:, 0:H] += np.matmul(da_stack2_flat.T, h_seq[t:t_end].reshape((t_end - t) * B, H))
             db_stack2 += da_stack2_flat.sum(axis=0)
     return {
         "W_r": dW_stack0[0:H],

@@ -233,7 +233,7 @@ def _forward(
         if chunk_step == 0:
             # Input projection of the chunk's steps at once, hoisted out of the step.
             t_end = min(T, t + steps)
-            np.matmul(xs[t:t_end].reshape(-1, D), W_stack0_x_T, out=a_stack0_chunk[: t_end - t].reshape(-1, 4 * H))
+            np.matmul(xs[t:t_end].reshape((t_end - t) * B, D), W_stack0_x_T, out=a_stack0_chunk[: t_end - t].reshape((t_end - t) * B, 4 * H))
             a_stack0_chunk[: t_end - t] += b_stack0
         h_prev = h_seq[t]
         C_prev = C_seq[t]
@@ -448,9 +448,9 @@ def backward(
         if chunk_step == 0:
             # Steps t … t_end − 1 are done: fold them into the weight gradients.
             t_end = min(T, t + steps)
-            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape(-1, 4 * H)
-            dW_stack0[:, 0:H] += np.matmul(da_stack0_flat.T, h_seq[t:t_end].reshape(-1, H))
-            dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape(-1, D))
+            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape((t_end - t) * B, 4 * H)
+            dW_stack0[:, 0:H] += np.matmul(da_stack0_flat.T, h_seq[t:t_end].reshape((t_end - t) * B, H))
+            dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape((t_end - t) * B, D))
             dxs[t:t_end] = np.matmul(da_stack0_flat, W_stack0[:, H:H + D]).reshape(t_end - t, B, D)
             db_stack0 += da_stack0_flat.sum(axis=0)
     return {

@@ -173,8 +173,8 @@ class _KernelBuilder:
             if hoisted:
                 c = hoisted[0]
                 body.append(
-                    f"np.matmul(xs[t:t_end].reshape(-1, D), W_stack{k}_{c.operand}_T, "
-                    f"out={chunk}.reshape(-1, {width}))"
+                    f"np.matmul(xs[t:t_end].reshape((t_end - t) * B, D), "
+                    f"W_stack{k}_{c.operand}_T, out={chunk}.reshape((t_end - t) * B, {width}))"
                 )
                 body.append(f"{chunk} += b_stack{k}")
             else:
@@ -362,12 +362,15 @@ class _KernelBuilder:
         for group in self.derivation.groups:
             k = group.index
             width = _size(len(group.maps), 0)
-            body.append(f"da_stack{k}_flat = da_stack{k}_chunk[: t_end - t].reshape(-1, {width})")
+            rows = "(t_end - t) * B"
+            body.append(
+                f"da_stack{k}_flat = da_stack{k}_chunk[: t_end - t].reshape({rows}, {width})"
+            )
             for c in _columns(self.spec, group):
                 history = _history(self.spec, c.operand)
                 body.append(
                     f"dW_stack{k}[:, {c.start}:{c.stop}] += "
-                    f"np.matmul(da_stack{k}_flat.T, {history}.reshape(-1, {c.width}))"
+                    f"np.matmul(da_stack{k}_flat.T, {history}.reshape((t_end - t) * B, {c.width}))"
                 )
                 if c.is_input:
                     operator = "+=" if input_assigned else "="

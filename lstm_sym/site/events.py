@@ -8,6 +8,7 @@ build: edits to the site code take effect on the next rebuild. State that must o
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import MutableMapping
@@ -34,6 +35,8 @@ __all__ = [
     "on_post_build",
     "on_pre_build",
 ]
+
+log = logging.getLogger("mkdocs.plugins.lstm_sym")
 
 #: The page whose marker is replaced by the verification report.
 VERIFICATION_PAGE = "verification.md"
@@ -210,10 +213,32 @@ def on_config(config: MkDocsConfig, cache: VerificationCache) -> MkDocsConfig:
     return config
 
 
-def on_pre_build(config: MkDocsConfig) -> None:
-    """Start verifying the kernels, in parallel with the rest of the build."""
+def on_pre_build(config: MkDocsConfig, regenerate: bool = False) -> None:
+    """Start verifying the kernels, in parallel with the rest of the build.
+
+    With ``regenerate`` (``mkdocs serve``), first bring every generated file up to date with
+    the specs, so that editing a spec updates the site live. Only files whose content changed
+    are written: the rebuild their change triggers writes nothing, so there is no loop.
+    """
     del config
+    if regenerate:
+        _regenerate_changed(_current().root)
     _current().start_verification()
+
+
+def _regenerate_changed(root: Path) -> None:
+    from lstm_sym import regenerate
+    from lstm_sym.spec import SpecError
+
+    try:
+        files: dict[str, str] = {}
+        for artifacts in regenerate.builtin_artifacts(root=root):
+            files.update(artifacts.files)
+    except SpecError as exc:
+        raise PluginError(f"lstm_sym: {exc}") from exc
+    written = regenerate.write_files(files, root).written
+    if written:
+        log.info("lstm_sym: regenerated %s", ", ".join(written))
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -32,6 +32,9 @@ _VERIFICATION_CACHE: dict[str, Any] = {}
 
 _events: ModuleType | None = None
 
+#: The MkDocs command of this process ("build", "serve", "gh-deploy"), set by on_startup.
+_command: str | None = None
+
 
 def _reload(config: MkDocsConfig) -> ModuleType:
     root = str(Path(config.config_file_path).resolve().parent)
@@ -55,6 +58,13 @@ def _impl() -> ModuleType:
     return _events
 
 
+def on_startup(command: str, dirty: bool) -> None:
+    """Remember whether this process serves the site (then specs are regenerated live)."""
+    global _command
+    del dirty
+    _command = command
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """Reload the site code and prepare the build."""
     global _events
@@ -64,8 +74,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_pre_build(config: MkDocsConfig) -> None:
-    """Start verifying the kernels."""
-    _impl().on_pre_build(config)
+    """Under ``mkdocs serve``, regenerate from the specs; then start verifying the kernels."""
+    _impl().on_pre_build(config, regenerate=_command == "serve")
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -18,7 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
-from .finite_differences import FD_TOLERANCE, finite_difference_errors, make_problem
+from .finite_differences import (
+    FD_TOLERANCE,
+    GradientProblem,
+    finite_difference_errors,
+    make_problem,
+)
 
 __all__ = ["Mutant", "MutantResult", "evaluate_mutant", "identical_gradients", "mutants"]
 
@@ -161,17 +166,28 @@ def _substitute(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
     raise AssertionError("mutation site not found")  # pragma: no cover
 
 
+#: Rows per block in mutants: with the problems below (batch 2, 5 steps) the sequence spans
+#: three blocks, so mistakes in the block bookkeeping change the gradients too.
+CHUNK_ROWS = 4
+
+
 def _load(source: str, cell: str) -> ModuleType:
     module = types.ModuleType(f"lstm_sym_mutant_{cell}")
     exec(compile(source, f"<mutant of {cell}>", "exec"), module.__dict__)  # generated code only
+    if hasattr(module, "_CHUNK_ROWS"):
+        setattr(module, "_CHUNK_ROWS", CHUNK_ROWS)  # noqa: B010 - a module, not a class
     return module
+
+
+def _problem(kernel: ModuleType, seed: int = 0) -> GradientProblem:
+    return make_problem(kernel, steps=5, batch=2, seed=seed)
 
 
 def evaluate_mutant(mutant: Mutant, *, use_torch: bool = True) -> MutantResult:
     """Run the finite-difference check, then the torch oracle, on one mutant."""
     try:
         kernel = _load(mutant.source, mutant.cell)
-        errors = finite_difference_errors(make_problem(kernel))
+        errors = finite_difference_errors(_problem(kernel))
     except Exception as error:  # a crash is a detected mutant
         return MutantResult(mutant, "crash", f"{type(error).__name__}: {error}"[:120])
     worst = max(errors, key=lambda k: errors[k])
@@ -200,7 +216,7 @@ def identical_gradients(mutant: Mutant, original: str, *, seeds: int = 3) -> boo
     for seed in range(seeds):
         gradients = []
         for source in (original, mutant.source):
-            problem = make_problem(_load(source, mutant.cell), seed=seed)
+            problem = _problem(_load(source, mutant.cell), seed=seed)
             gradients.append(problem.gradients())
         first, second = gradients
         if first.keys() != second.keys():
