@@ -16,6 +16,7 @@ __all__ = [
     "LinearGroup",
     "LinearOperandAdjoint",
     "Stage",
+    "local_derivative",
 ]
 
 
@@ -53,6 +54,13 @@ class LinearGroup:
 
 
 Stage = ForwardValue | LinearGroup
+
+
+def local_derivative(
+    expr: sympy.Expr, argument: sympy.Symbol, cached_forms: dict[sympy.Expr, sympy.Symbol]
+) -> sympy.Expr:
+    """``∂expr/∂argument``, with every function application replaced by its cached value."""
+    return sympy.diff(expr, argument).xreplace(cached_forms)
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,9 @@ class Derivation:
         sums them over batch and time.
     previous_state_adjoints : tuple of Adjoint
         Gradients of ``<state>_prev``: the seeds of the step before.
+    cached_forms : dict of sympy.Expr to sympy.Symbol
+        Every function application of the step mapped to the value that holds it
+        (``σ(a_f)`` → ``f``, ``tanh(C)`` → ``tanh_C``).
     """
 
     spec: CellSpec
@@ -132,6 +143,7 @@ class Derivation:
     linear_operands: tuple[LinearOperandAdjoint, ...]
     parameter_adjoints: tuple[Adjoint, ...]
     previous_state_adjoints: tuple[Adjoint, ...]
+    cached_forms: dict[sympy.Expr, sympy.Symbol]
 
     @property
     def groups(self) -> tuple[LinearGroup, ...]:

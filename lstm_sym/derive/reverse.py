@@ -18,7 +18,7 @@ from collections import defaultdict
 import sympy
 
 from ..spec.functions import ALLOWED_FUNCTIONS
-from ..spec.model import CellSpec, Elementwise, LinearMap, Role, previous
+from ..spec.model import CellSpec, Elementwise, LinearMap, previous
 from .model import (
     Adjoint,
     AdjointTerm,
@@ -27,6 +27,7 @@ from .model import (
     LinearGroup,
     LinearOperandAdjoint,
     Stage,
+    local_derivative,
 )
 
 __all__ = ["adjoint_symbol", "derive", "seed_symbol"]
@@ -166,7 +167,7 @@ def derive(spec: CellSpec) -> Derivation:
         equation: Elementwise = stage.equation
         adjoint = close(equation.target)
         for argument in _sorted_symbols(equation.expr):
-            local = sympy.diff(equation.expr, argument).xreplace(cache_map)
+            local = local_derivative(equation.expr, argument, cache_map)
             term = AdjointTerm(equation.target, adjoint.symbol * local)
             contributions[argument.name].append(term)
 
@@ -197,6 +198,7 @@ def derive(spec: CellSpec) -> Derivation:
         linear_operands=tuple(operand_adjoints),
         parameter_adjoints=parameter_adjoints,
         previous_state_adjoints=previous_adjoints,
+        cached_forms=cache_map,
     )
 
 
@@ -227,11 +229,3 @@ def _cached_values(
         )
         order += [t for t in targets if t in needed and t not in skip]
     return tuple(order)
-
-
-def role_of(spec: CellSpec, name: str) -> Role | None:
-    """Return the role of ``name`` in ``spec`` (``None`` for auxiliary values)."""
-    try:
-        return spec.declaration(name).role
-    except KeyError:
-        return None

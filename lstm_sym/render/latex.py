@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..derive.model import Adjoint, Derivation, ForwardValue, LinearGroup
+from ..derive.model import Adjoint, Derivation, LinearGroup, local_derivative
 from ..derive.reverse import adjoint_symbol, seed_symbol
 from ..spec.model import CellSpec, Elementwise, LinearMap, Role, previous
 from .environment import template_environment
@@ -158,17 +158,12 @@ def _forward_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
             rows.append(
                 _Row(
                     names.of(equation.target),
-                    _plain(names, equation.display),
+                    names.expr(equation.display),
                     _label(spec, "fwd", equation.target),
                     doc,
                 )
             )
     return rows
-
-
-def _plain(names: LatexNames, expr: sympy.Expr) -> str:
-    """Print a spec expression as written (no auxiliary values)."""
-    return names.expr(expr)
 
 
 def _doc(spec: CellSpec, name: str) -> str:
@@ -203,18 +198,9 @@ def _adjoint_row(spec: CellSpec, adjoint: Adjoint, names: LatexNames) -> tuple[_
 def _local_derivatives(
     equation: Elementwise, derivation: Derivation, names: LatexNames
 ) -> list[_Row]:
-    cache_map = {}
-    for stage in derivation.stages:
-        if isinstance(stage, ForwardValue):
-            if stage.equation is None:
-                cache_map[derivation.auxiliary[stage.target]] = sympy.Symbol(
-                    stage.target, real=True
-                )
-            elif stage.equation.expr.func is not sympy.Symbol and stage.equation.expr.is_Function:
-                cache_map[stage.equation.expr] = sympy.Symbol(stage.target, real=True)
     rows = []
     for argument in sorted(equation.expr.free_symbols, key=lambda s: s.name):
-        local = sympy.diff(equation.expr, argument).xreplace(cache_map)
+        local = local_derivative(equation.expr, argument, derivation.cached_forms)
         lhs = (
             rf"\frac{{\partial {names.of(equation.target)}}}{{\partial {names.symbols[argument]}}}"
         )
