@@ -33,6 +33,8 @@ import numpy as np
 
 __all__ = [
     "CELL",
+    "INPUT_NAME",
+    "LINEAR_STACKS",
     "OUTPUT_STATE",
     "PARAMETER_NAMES",
     "STATE_NAMES",
@@ -52,6 +54,11 @@ PARAMETER_NAMES = ("W_f", "b_f", "W_i", "b_i", "W_C", "b_C", "W_o", "b_o", "p_f"
 STATE_NAMES = ("h", "C", )
 #: The state emitted at every step.
 OUTPUT_STATE = "h"
+#: Name of the input in the spec (an operand of the linear maps below).
+INPUT_NAME = "x"
+#: Stacked linear maps, in forward order: (operands in column order, number of members).
+#: Each is one GEMM per step on its recurrent operands, plus one hoisted GEMM on the input.
+LINEAR_STACKS = ((("h_prev", "x", ), 4), )
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient

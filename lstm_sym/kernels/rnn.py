@@ -26,6 +26,8 @@ import numpy as np
 
 __all__ = [
     "CELL",
+    "INPUT_NAME",
+    "LINEAR_STACKS",
     "OUTPUT_STATE",
     "PARAMETER_NAMES",
     "STATE_NAMES",
@@ -45,6 +47,11 @@ PARAMETER_NAMES = ("W_h", "b_h", )
 STATE_NAMES = ("h", )
 #: The state emitted at every step.
 OUTPUT_STATE = "h"
+#: Name of the input in the spec (an operand of the linear maps below).
+INPUT_NAME = "x"
+#: Stacked linear maps, in forward order: (operands in column order, number of members).
+#: Each is one GEMM per step on its recurrent operands, plus one hoisted GEMM on the input.
+LINEAR_STACKS = ((("h_prev", "x", ), 1), )
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient

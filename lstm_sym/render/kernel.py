@@ -472,6 +472,7 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
         shape_entries=builder.shape_entries(),
         cached=[n for n in derivation.cached if not builder.is_linear_target(n)],
         groups=[g.index for g in derivation.groups],
+        linear_stacks=[(g.operands, len(g.maps)) for g in derivation.groups],
         cached_groups=builder.cached_groups,
         chunked_forward=len(builder.cached_groups) < len(derivation.groups),
         elementwise_params=builder.elementwise_params,
