@@ -366,7 +366,7 @@ def test_lstm_kernel_is_still_the_lecture_lstm():
 
 @pytest.mark.parametrize("cell", builtin_cell_names())
 def test_results_do_not_depend_on_the_chunking_of_the_sequence(cell, monkeypatch):
-    """Blocks of one or three steps (hoisted projection, weight-gradient GEMMs) change nothing."""
+    """Blocks of one or three steps (projections, factors, weight gradients) change nothing."""
     kernel = load_kernel(cell)
     problem = make_problem(kernel, steps=7, batch=1, input_size=3, hidden_size=4, seed=5)
     hs, _, cache = kernel.forward(problem.xs, problem.params, problem.state)

@@ -167,7 +167,8 @@ def test_site_sources_are_not_generated_pages() -> None:
 
 
 def test_performance_page_shows_the_committed_benchmark() -> None:
-    """The built Performance page carries the committed results: every size and the machine."""
+    """The built Performance page carries the committed results: every cell and size, the
+    tooling times and the machine."""
     import json
 
     page = (require_built_site() / "performance" / "index.html").read_text(encoding="utf-8")
@@ -175,5 +176,8 @@ def test_performance_page_shows_the_committed_benchmark() -> None:
     for record in data["records"]:
         size = record["size"]
         assert f"({size['T']}, {size['B']}, {size['D']}, {size['H']})" in page
+        assert f"<code>{record.get('cell', 'lstm')}</code>" in page
+    for command in data.get("tooling", {}):
+        assert command in page
     assert data["machine"]["numpy"] in page
     assert "lstm-sym:performance-report" not in page

@@ -63,6 +63,10 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
 #: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
 _CHUNK_ROWS = 1024
+#: Bytes of forward-only adjoint factors computed per block of steps in the backward pass
+#: (at most the steps of one block of _CHUNK_ROWS rows): small enough to stay in cache until
+#: the block's steps read them.
+_FACTOR_BYTES = 1 << 20
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -205,6 +209,9 @@ def _forward(
     # Linear maps on [h_prev, x], stacked: one GEMM.
     W_stack0 = np.concatenate((params["W_z"], params["W_r"],), axis=0)
     b_stack0 = np.concatenate((params["b_z"], params["b_r"],))
+    # Rows a_z, a_r feed sigmoids: halved (exactly), they give a / 2, and σ(a) = (1 + tanh(a / 2)) / 2.
+    W_stack0[0:2 * H] *= 0.5
+    b_stack0[0:2 * H] *= 0.5
     W_stack0_x_T = W_stack0[:, H:H + D].T
     a_stack0_chunk = np.empty((min(T, steps), B, 2 * H), dtype)
     W_stack0_h_prev_T = W_stack0[:, 0:H].T
@@ -220,8 +227,9 @@ def _forward(
     h_seq = np.empty((T + 1, B, H), dtype)
     h_seq[0] = initial["h"]
     # Forward values the backward pass reads.
-    z_seq = np.empty((T, B, H), dtype)
-    r_seq = np.empty((T, B, H), dtype)
+    gates0_seq = np.empty((T, B, 2 * H), dtype)
+    z_seq = gates0_seq[:, :, 0:H]
+    r_seq = gates0_seq[:, :, H:2 * H]
     r_h_seq = np.empty((T, B, H), dtype)
     h_tilde_seq = np.empty((T, B, H), dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
@@ -239,12 +247,13 @@ def _forward(
         a_stack0 = a_stack0_chunk[chunk_step]
         np.matmul(h_prev, W_stack0_h_prev_T, out=product0)
         a_stack0 += product0
-        a_z = a_stack0[:, 0:H]
-        a_r = a_stack0[:, H:2 * H]
+        gates0 = gates0_seq[t]
+        # z, r at once: tanh, and (1 + tanh(a / 2)) / 2 on the rows holding a / 2.
+        np.tanh(a_stack0, out=gates0)
+        gates0[:, 0:2 * H] *= 0.5
+        gates0[:, 0:2 * H] += 0.5
         z = z_seq[t]
-        _sigmoid(a_z, out=z)
         r = r_seq[t]
-        _sigmoid(a_r, out=r)
         r_h = r_h_seq[t]
         np.multiply(h_prev, r, out=r_h)
         a_stack1 = a_stack1_chunk[chunk_step]
@@ -337,52 +346,69 @@ def backward(
     dW_stack1 = np.zeros_like(W_stack1)
     db_stack1 = np.zeros(H, dtype)
     W_stack1_r_h = W_stack1[:, 0:H]
+    # Forward-only factors of the adjoints, computed a block of steps at a time.
+    factor_steps = max(1, min(steps, _FACTOR_BYTES // (B * 4 * H * dtype.itemsize)))
+    factors = np.empty((min(T, factor_steps), B, 4, H), dtype)
+    block_work0_all = np.empty((min(T, factor_steps), B, H), dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
     d_h_in = np.empty((B, H), dtype)
-    d_h_tilde = np.empty((B, H), dtype)
-    d_r = np.empty((B, H), dtype)
-    d_z = np.empty((B, H), dtype)
     d_r_h__stack1 = np.empty((B, H), dtype)
     d_h_prev__stack0 = np.empty((B, H), dtype)
     work0 = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
-        h_prev = h_seq[t]
-        z = z_seq[t]
-        r = r_seq[t]
-        h_tilde = h_tilde_seq[t]
         chunk_step = t % steps
+        factor_step = t % factor_steps
+        if t == T - 1 or factor_step == factor_steps - 1:
+            # Steps t0 … t: every forward-only factor of their adjoints, for all at once.
+            t0 = t - factor_step
+            h_prev = h_seq[t0:t + 1]
+            z = z_seq[t0:t + 1]
+            r = r_seq[t0:t + 1]
+            h_tilde = h_tilde_seq[t0:t + 1]
+            block = factors[: t + 1 - t0]
+            block_work0 = block_work0_all[: t + 1 - t0]
+            fac_a_h__h_in = block[:, :, 0]
+            # fac_a_h__h_in = z*(1 - h_tilde**2)
+            np.square(h_tilde, out=fac_a_h__h_in)
+            np.subtract(1, fac_a_h__h_in, out=fac_a_h__h_in)
+            fac_a_h__h_in *= z
+            fac_a_z__h_in = block[:, :, 1]
+            # fac_a_z__h_in = 2*z*(1 - z)*(-h_prev + h_tilde)
+            np.subtract(1, z, out=fac_a_z__h_in)
+            fac_a_z__h_in *= z
+            np.subtract(h_tilde, h_prev, out=block_work0)
+            fac_a_z__h_in *= block_work0
+            fac_a_z__h_in *= 2
+            fac_a_r__r_h__stack1 = block[:, :, 2]
+            # fac_a_r__r_h__stack1 = 2*h_prev*r*(1 - r)
+            np.subtract(1, r, out=fac_a_r__r_h__stack1)
+            fac_a_r__r_h__stack1 *= h_prev
+            fac_a_r__r_h__stack1 *= r
+            fac_a_r__r_h__stack1 *= 2
+            fac_h_prev__h_in = block[:, :, 3]
+            np.subtract(1, z, out=fac_h_prev__h_in)
+        factors_t = factors[factor_step]
+        fac_a_h__h_in = factors_t[:, 0]
+        fac_a_z__h_in = factors_t[:, 1]
+        fac_a_r__r_h__stack1 = factors_t[:, 2]
+        fac_h_prev__h_in = factors_t[:, 3]
+        r = r_seq[t]
         np.add(dhs[t], d_h_carry, out=d_h_in)
-        d_h = d_h_in
-        np.multiply(d_h, z, out=d_h_tilde)
         da_stack1 = da_stack1_chunk[chunk_step]
         d_a_h = da_stack1[:, 0:H]
-        # d_a_h = d_h_tilde*(1 - h_tilde**2)
-        np.square(h_tilde, out=d_a_h)
-        np.subtract(1, d_a_h, out=d_a_h)
-        d_a_h *= d_h_tilde
+        np.multiply(d_h_in, fac_a_h__h_in, out=d_a_h)
         np.matmul(da_stack1, W_stack1_r_h, out=d_r_h__stack1)
-        d_r_h = d_r_h__stack1
-        np.multiply(d_r_h, h_prev, out=d_r)
-        # d_z = d_h*(-h_prev + h_tilde)
-        np.subtract(h_tilde, h_prev, out=d_z)
-        d_z *= d_h
         da_stack0 = da_stack0_chunk[chunk_step]
+        # d_a_z, d_a_r hold adjoints of a / 2 (twice those of a): halved weights.
         d_a_z = da_stack0[:, 0:H]
-        # d_a_z = d_z*z*(1 - z)
-        np.subtract(1, z, out=d_a_z)
-        d_a_z *= d_z
-        d_a_z *= z
+        np.multiply(d_h_in, fac_a_z__h_in, out=d_a_z)
         d_a_r = da_stack0[:, H:2 * H]
-        # d_a_r = d_r*r*(1 - r)
-        np.subtract(1, r, out=d_a_r)
-        d_a_r *= d_r
-        d_a_r *= r
+        np.multiply(d_r_h__stack1, fac_a_r__r_h__stack1, out=d_a_r)
         np.matmul(da_stack0, W_stack0_h_prev, out=d_h_prev__stack0)
-        # d_h_carry = d_h*(1 - z) + d_h_prev__stack0 + d_r_h*r
-        np.subtract(1, z, out=d_h_carry)
-        d_h_carry *= d_h
+        # d_h_carry = d_h_in*fac_h_prev__h_in + d_h_prev__stack0 + d_r_h__stack1*r
+        np.multiply(d_h_in, fac_h_prev__h_in, out=d_h_carry)
         d_h_carry += d_h_prev__stack0
-        np.multiply(d_r_h, r, out=work0)
+        np.multiply(d_r_h__stack1, r, out=work0)
         d_h_carry += work0
         if chunk_step == 0:
             # Steps t … t_end − 1 are done: fold them into the weight gradients.
@@ -397,6 +423,9 @@ def backward(
             dW_stack1[:, H:H + D] += np.matmul(da_stack1_flat.T, xs[t:t_end].reshape((t_end - t) * B, D))
             dxs[t:t_end] += np.matmul(da_stack1_flat, W_stack1[:, H:H + D]).reshape(t_end - t, B, D)
             db_stack1 += da_stack1_flat.sum(axis=0)
+    # Halved rows: d(L)/d(W) = d(L)/d(W / 2) / 2.
+    dW_stack0[0:2 * H] *= 0.5
+    db_stack0[0:2 * H] *= 0.5
     return {
         "W_z": dW_stack0[0:H],
         "b_z": db_stack0[0:H],

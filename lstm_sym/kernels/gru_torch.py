@@ -63,6 +63,10 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
 #: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
 _CHUNK_ROWS = 1024
+#: Bytes of forward-only adjoint factors computed per block of steps in the backward pass
+#: (at most the steps of one block of _CHUNK_ROWS rows): small enough to stay in cache until
+#: the block's steps read them.
+_FACTOR_BYTES = 1 << 20
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -211,6 +215,9 @@ def _forward(
     # Linear maps on [h_prev, x], stacked: one GEMM.
     W_stack0 = np.concatenate((params["W_r"], params["W_z"],), axis=0)
     b_stack0 = np.concatenate((params["b_r"], params["b_z"],))
+    # Rows a_r, a_z feed sigmoids: halved (exactly), they give a / 2, and σ(a) = (1 + tanh(a / 2)) / 2.
+    W_stack0[0:2 * H] *= 0.5
+    b_stack0[0:2 * H] *= 0.5
     W_stack0_x_T = W_stack0[:, H:H + D].T
     a_stack0_chunk = np.empty((min(T, steps), B, 2 * H), dtype)
     W_stack0_h_prev_T = W_stack0[:, 0:H].T
@@ -230,8 +237,9 @@ def _forward(
     h_seq = np.empty((T + 1, B, H), dtype)
     h_seq[0] = initial["h"]
     # Forward values the backward pass reads.
-    r_seq = np.empty((T, B, H), dtype)
-    z_seq = np.empty((T, B, H), dtype)
+    gates0_seq = np.empty((T, B, 2 * H), dtype)
+    r_seq = gates0_seq[:, :, 0:H]
+    z_seq = gates0_seq[:, :, H:2 * H]
     n_seq = np.empty((T, B, H), dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
     work0 = np.empty((B, H), dtype)
@@ -248,12 +256,13 @@ def _forward(
         a_stack0 = a_stack0_chunk[chunk_step]
         np.matmul(h_prev, W_stack0_h_prev_T, out=product0)
         a_stack0 += product0
-        a_r = a_stack0[:, 0:H]
-        a_z = a_stack0[:, H:2 * H]
+        gates0 = gates0_seq[t]
+        # r, z at once: tanh, and (1 + tanh(a / 2)) / 2 on the rows holding a / 2.
+        np.tanh(a_stack0, out=gates0)
+        gates0[:, 0:2 * H] *= 0.5
+        gates0[:, 0:2 * H] += 0.5
         r = r_seq[t]
-        _sigmoid(a_r, out=r)
         z = z_seq[t]
-        _sigmoid(a_z, out=z)
         a_stack1 = a_stack1_chunk[chunk_step]
         a_xn = a_stack1[:, 0:H]
         a_stack2 = a_stack2_seq[t]
@@ -354,61 +363,77 @@ def backward(
     dW_stack2 = np.zeros_like(W_stack2)
     db_stack2 = np.zeros(H, dtype)
     W_stack2_h_prev = W_stack2[:, 0:H]
+    # Forward-only factors of the adjoints, computed a block of steps at a time.
+    factor_steps = max(1, min(steps, _FACTOR_BYTES // (B * 4 * H * dtype.itemsize)))
+    factors = np.empty((min(T, factor_steps), B, 4, H), dtype)
+    block_work0_all = np.empty((min(T, factor_steps), B, H), dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
     d_h_in = np.empty((B, H), dtype)
-    d_n = np.empty((B, H), dtype)
-    d_z = np.empty((B, H), dtype)
-    d_r = np.empty((B, H), dtype)
     d_h_prev__stack2 = np.empty((B, H), dtype)
     d_h_prev__stack0 = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
-        h_prev = h_seq[t]
-        r = r_seq[t]
-        z = z_seq[t]
-        a_hn = a_stack2_seq[t, :, 0:H]
-        n = n_seq[t]
         chunk_step = t % steps
+        factor_step = t % factor_steps
+        if t == T - 1 or factor_step == factor_steps - 1:
+            # Steps t0 … t: every forward-only factor of their adjoints, for all at once.
+            t0 = t - factor_step
+            h_prev = h_seq[t0:t + 1]
+            r = r_seq[t0:t + 1]
+            z = z_seq[t0:t + 1]
+            a_hn = a_stack2_seq[t0:t + 1, :, 0:H]
+            n = n_seq[t0:t + 1]
+            block = factors[: t + 1 - t0]
+            block_work0 = block_work0_all[: t + 1 - t0]
+            fac_a_r__h_in = block[:, :, 0]
+            # fac_a_r__h_in = 2*a_hn*r*(1 - n**2)*(1 - r)*(1 - z)
+            np.subtract(1, r, out=fac_a_r__h_in)
+            fac_a_r__h_in *= a_hn
+            fac_a_r__h_in *= r
+            np.subtract(1, z, out=block_work0)
+            fac_a_r__h_in *= block_work0
+            np.square(n, out=block_work0)
+            np.subtract(1, block_work0, out=block_work0)
+            fac_a_r__h_in *= block_work0
+            fac_a_r__h_in *= 2
+            fac_a_z__h_in = block[:, :, 1]
+            # fac_a_z__h_in = 2*z*(1 - z)*(h_prev - n)
+            np.subtract(1, z, out=fac_a_z__h_in)
+            fac_a_z__h_in *= z
+            np.subtract(h_prev, n, out=block_work0)
+            fac_a_z__h_in *= block_work0
+            fac_a_z__h_in *= 2
+            fac_a_hn__h_in = block[:, :, 2]
+            # fac_a_hn__h_in = r*(1 - n**2)*(1 - z)
+            np.subtract(1, z, out=fac_a_hn__h_in)
+            fac_a_hn__h_in *= r
+            np.square(n, out=block_work0)
+            np.subtract(1, block_work0, out=block_work0)
+            fac_a_hn__h_in *= block_work0
+            fac_a_xn__h_in = block[:, :, 3]
+            # fac_a_xn__h_in = (1 - n**2)*(1 - z)
+            np.subtract(1, z, out=fac_a_xn__h_in)
+            np.square(n, out=block_work0)
+            np.subtract(1, block_work0, out=block_work0)
+            fac_a_xn__h_in *= block_work0
+        factors_t = factors[factor_step]
+        fac_a_hn__h_in = factors_t[:, 2]
+        fac_a_xn__h_in = factors_t[:, 3]
+        z = z_seq[t]
         np.add(dhs[t], d_h_carry, out=d_h_in)
-        d_h = d_h_in
-        # d_n = d_h*(1 - z)
-        np.subtract(1, z, out=d_n)
-        d_n *= d_h
         da_stack2 = da_stack2_chunk[chunk_step]
         d_a_hn = da_stack2[:, 0:H]
-        # d_a_hn = d_n*r*(1 - n**2)
-        np.square(n, out=d_a_hn)
-        np.subtract(1, d_a_hn, out=d_a_hn)
-        d_a_hn *= d_n
-        d_a_hn *= r
+        np.multiply(d_h_in, fac_a_hn__h_in, out=d_a_hn)
         np.matmul(da_stack2, W_stack2_h_prev, out=d_h_prev__stack2)
         da_stack1 = da_stack1_chunk[chunk_step]
         d_a_xn = da_stack1[:, 0:H]
-        # d_a_xn = d_n*(1 - n**2)
-        np.square(n, out=d_a_xn)
-        np.subtract(1, d_a_xn, out=d_a_xn)
-        d_a_xn *= d_n
-        # d_z = d_h*(h_prev - n)
-        np.subtract(h_prev, n, out=d_z)
-        d_z *= d_h
-        # d_r = a_hn*d_n*(1 - n**2)
-        np.square(n, out=d_r)
-        np.subtract(1, d_r, out=d_r)
-        d_r *= a_hn
-        d_r *= d_n
+        np.multiply(d_h_in, fac_a_xn__h_in, out=d_a_xn)
         da_stack0 = da_stack0_chunk[chunk_step]
-        d_a_r = da_stack0[:, 0:H]
-        # d_a_r = d_r*r*(1 - r)
-        np.subtract(1, r, out=d_a_r)
-        d_a_r *= d_r
-        d_a_r *= r
-        d_a_z = da_stack0[:, H:2 * H]
-        # d_a_z = d_z*z*(1 - z)
-        np.subtract(1, z, out=d_a_z)
-        d_a_z *= d_z
-        d_a_z *= z
+        # d_a_r, d_a_z hold adjoints of a / 2 (twice those of a): halved weights.
+        # d_a_r, d_a_z = d_h_in * (fac_a_r__h_in, fac_a_z__h_in), at once
+        np.multiply(d_h_in[:, None, :], factors_t[:, 0:2], out=da_stack0.reshape(B, 2, H))
         np.matmul(da_stack0, W_stack0_h_prev, out=d_h_prev__stack0)
-        # d_h_carry = d_h*z + d_h_prev__stack0 + d_h_prev__stack2
-        np.multiply(d_h, z, out=d_h_carry)
+        # d_h_carry = d_h_in*z + d_h_prev__stack0 + d_h_prev__stack2
+        np.multiply(d_h_in, z, out=d_h_carry)
         d_h_carry += d_h_prev__stack0
         d_h_carry += d_h_prev__stack2
         if chunk_step == 0:
@@ -426,6 +451,9 @@ def backward(
             da_stack2_flat = da_stack2_chunk[: t_end - t].reshape((t_end - t) * B, H)
             dW_stack2[:, 0:H] += np.matmul(da_stack2_flat.T, h_seq[t:t_end].reshape((t_end - t) * B, H))
             db_stack2 += da_stack2_flat.sum(axis=0)
+    # Halved rows: d(L)/d(W) = d(L)/d(W / 2) / 2.
+    dW_stack0[0:2 * H] *= 0.5
+    db_stack0[0:2 * H] *= 0.5
     return {
         "W_r": dW_stack0[0:H],
         "b_r": db_stack0[0:H],

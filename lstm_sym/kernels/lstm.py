@@ -65,6 +65,10 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
 #: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
 _CHUNK_ROWS = 1024
+#: Bytes of forward-only adjoint factors computed per block of steps in the backward pass
+#: (at most the steps of one block of _CHUNK_ROWS rows): small enough to stay in cache until
+#: the block's steps read them.
+_FACTOR_BYTES = 1 << 20
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -207,8 +211,11 @@ def _forward(
     steps = max(1, _CHUNK_ROWS // B)
     initial = _check_state("state", state, B, H, dtype)
     # Linear maps on [h_prev, x], stacked: one GEMM.
-    W_stack0 = np.concatenate((params["W_f"], params["W_i"], params["W_C"], params["W_o"],), axis=0)
-    b_stack0 = np.concatenate((params["b_f"], params["b_i"], params["b_C"], params["b_o"],))
+    W_stack0 = np.concatenate((params["W_C"], params["W_f"], params["W_i"], params["W_o"],), axis=0)
+    b_stack0 = np.concatenate((params["b_C"], params["b_f"], params["b_i"], params["b_o"],))
+    # Rows a_f, a_i, a_o feed sigmoids: halved (exactly), they give a / 2, and σ(a) = (1 + tanh(a / 2)) / 2.
+    W_stack0[H:4 * H] *= 0.5
+    b_stack0[H:4 * H] *= 0.5
     W_stack0_x_T = W_stack0[:, H:H + D].T
     a_stack0_chunk = np.empty((min(T, steps), B, 4 * H), dtype)
     W_stack0_h_prev_T = W_stack0[:, 0:H].T
@@ -219,10 +226,11 @@ def _forward(
     C_seq = np.empty((T + 1, B, H), dtype)
     C_seq[0] = initial["C"]
     # Forward values the backward pass reads.
-    f_seq = np.empty((T, B, H), dtype)
-    i_seq = np.empty((T, B, H), dtype)
-    C_tilde_seq = np.empty((T, B, H), dtype)
-    o_seq = np.empty((T, B, H), dtype)
+    gates0_seq = np.empty((T, B, 4 * H), dtype)
+    C_tilde_seq = gates0_seq[:, :, 0:H]
+    f_seq = gates0_seq[:, :, H:2 * H]
+    i_seq = gates0_seq[:, :, 2 * H:3 * H]
+    o_seq = gates0_seq[:, :, 3 * H:4 * H]
     tanh_C_seq = np.empty((T, B, H), dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
     work0 = np.empty((B, H), dtype)
@@ -238,23 +246,20 @@ def _forward(
         a_stack0 = a_stack0_chunk[chunk_step]
         np.matmul(h_prev, W_stack0_h_prev_T, out=product0)
         a_stack0 += product0
-        a_f = a_stack0[:, 0:H]
-        a_i = a_stack0[:, H:2 * H]
-        a_C = a_stack0[:, 2 * H:3 * H]
-        a_o = a_stack0[:, 3 * H:4 * H]
+        gates0 = gates0_seq[t]
+        # C_tilde, f, i, o at once: tanh, and (1 + tanh(a / 2)) / 2 on the rows holding a / 2.
+        np.tanh(a_stack0, out=gates0)
+        gates0[:, H:4 * H] *= 0.5
+        gates0[:, H:4 * H] += 0.5
         f = f_seq[t]
-        _sigmoid(a_f, out=f)
         i = i_seq[t]
-        _sigmoid(a_i, out=i)
         C_tilde = C_tilde_seq[t]
-        np.tanh(a_C, out=C_tilde)
         C = C_seq[t + 1]
         # C = C_prev*f + C_tilde*i
         np.multiply(C_prev, f, out=C)
         np.multiply(C_tilde, i, out=work0)
         C += work0
         o = o_seq[t]
-        _sigmoid(a_o, out=o)
         tanh_C = tanh_C_seq[t]
         np.tanh(C, out=tanh_C)
         h = h_seq[t + 1]
@@ -337,56 +342,68 @@ def backward(
     dW_stack0 = np.zeros_like(W_stack0)
     db_stack0 = np.zeros(4 * H, dtype)
     W_stack0_h_prev = W_stack0[:, 0:H]
+    # Forward-only factors of the adjoints, computed a block of steps at a time.
+    factor_steps = max(1, min(steps, _FACTOR_BYTES // (B * 5 * H * dtype.itemsize)))
+    factors = np.empty((min(T, factor_steps), B, 5, H), dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
     d_h_in = np.empty((B, H), dtype)
-    d_C_in = np.empty((B, H), dtype)
-    d_o = np.empty((B, H), dtype)
     d_C = np.empty((B, H), dtype)
-    d_C_tilde = np.empty((B, H), dtype)
-    d_i = np.empty((B, H), dtype)
-    d_f = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
-        C_prev = C_seq[t]
-        f = f_seq[t]
-        i = i_seq[t]
-        C_tilde = C_tilde_seq[t]
-        o = o_seq[t]
-        tanh_C = tanh_C_seq[t]
         chunk_step = t % steps
+        factor_step = t % factor_steps
+        if t == T - 1 or factor_step == factor_steps - 1:
+            # Steps t0 … t: every forward-only factor of their adjoints, for all at once.
+            t0 = t - factor_step
+            C_prev = C_seq[t0:t + 1]
+            f = f_seq[t0:t + 1]
+            i = i_seq[t0:t + 1]
+            C_tilde = C_tilde_seq[t0:t + 1]
+            o = o_seq[t0:t + 1]
+            tanh_C = tanh_C_seq[t0:t + 1]
+            block = factors[: t + 1 - t0]
+            fac_a_C__C = block[:, :, 0]
+            # fac_a_C__C = i*(1 - C_tilde**2)
+            np.square(C_tilde, out=fac_a_C__C)
+            np.subtract(1, fac_a_C__C, out=fac_a_C__C)
+            fac_a_C__C *= i
+            fac_a_f__C = block[:, :, 1]
+            # fac_a_f__C = 2*C_prev*f*(1 - f)
+            np.subtract(1, f, out=fac_a_f__C)
+            fac_a_f__C *= C_prev
+            fac_a_f__C *= f
+            fac_a_f__C *= 2
+            fac_a_i__C = block[:, :, 2]
+            # fac_a_i__C = 2*C_tilde*i*(1 - i)
+            np.subtract(1, i, out=fac_a_i__C)
+            fac_a_i__C *= C_tilde
+            fac_a_i__C *= i
+            fac_a_i__C *= 2
+            fac_C__h_in = block[:, :, 3]
+            # fac_C__h_in = o*(1 - tanh_C**2)
+            np.square(tanh_C, out=fac_C__h_in)
+            np.subtract(1, fac_C__h_in, out=fac_C__h_in)
+            fac_C__h_in *= o
+            fac_a_o__h_in = block[:, :, 4]
+            # fac_a_o__h_in = 2*o*tanh_C*(1 - o)
+            np.subtract(1, o, out=fac_a_o__h_in)
+            fac_a_o__h_in *= o
+            fac_a_o__h_in *= tanh_C
+            fac_a_o__h_in *= 2
+        factors_t = factors[factor_step]
+        fac_C__h_in = factors_t[:, 3]
+        fac_a_o__h_in = factors_t[:, 4]
+        f = f_seq[t]
         np.add(dhs[t], d_h_carry, out=d_h_in)
-        np.copyto(d_C_in, d_C_carry)
-        d_h = d_h_in
-        np.multiply(d_h, tanh_C, out=d_o)
-        # d_C = d_C_in + d_h*o*(1 - tanh_C**2)
-        np.square(tanh_C, out=d_C)
-        np.subtract(1, d_C, out=d_C)
-        d_C *= d_h
-        d_C *= o
+        d_C_in = d_C_carry
+        # d_C = d_C_in + d_h_in*fac_C__h_in
+        np.multiply(d_h_in, fac_C__h_in, out=d_C)
         d_C += d_C_in
-        np.multiply(d_C, i, out=d_C_tilde)
-        np.multiply(C_tilde, d_C, out=d_i)
-        np.multiply(C_prev, d_C, out=d_f)
         da_stack0 = da_stack0_chunk[chunk_step]
-        d_a_f = da_stack0[:, 0:H]
-        # d_a_f = d_f*f*(1 - f)
-        np.subtract(1, f, out=d_a_f)
-        d_a_f *= d_f
-        d_a_f *= f
-        d_a_i = da_stack0[:, H:2 * H]
-        # d_a_i = d_i*i*(1 - i)
-        np.subtract(1, i, out=d_a_i)
-        d_a_i *= d_i
-        d_a_i *= i
-        d_a_C = da_stack0[:, 2 * H:3 * H]
-        # d_a_C = d_C_tilde*(1 - C_tilde**2)
-        np.square(C_tilde, out=d_a_C)
-        np.subtract(1, d_a_C, out=d_a_C)
-        d_a_C *= d_C_tilde
+        # d_a_f, d_a_i, d_a_o hold adjoints of a / 2 (twice those of a): halved weights.
+        # d_a_C, d_a_f, d_a_i = d_C * (fac_a_C__C, fac_a_f__C, fac_a_i__C), at once
+        np.multiply(d_C[:, None, :], factors_t[:, 0:3], out=da_stack0.reshape(B, 4, H)[:, 0:3])
         d_a_o = da_stack0[:, 3 * H:4 * H]
-        # d_a_o = d_o*o*(1 - o)
-        np.subtract(1, o, out=d_a_o)
-        d_a_o *= d_o
-        d_a_o *= o
+        np.multiply(d_h_in, fac_a_o__h_in, out=d_a_o)
         np.matmul(da_stack0, W_stack0_h_prev, out=d_h_carry)
         np.multiply(d_C, f, out=d_C_carry)
         if chunk_step == 0:
@@ -397,13 +414,16 @@ def backward(
             dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape((t_end - t) * B, D))
             dxs[t:t_end] = np.matmul(da_stack0_flat, W_stack0[:, H:H + D]).reshape(t_end - t, B, D)
             db_stack0 += da_stack0_flat.sum(axis=0)
+    # Halved rows: d(L)/d(W) = d(L)/d(W / 2) / 2.
+    dW_stack0[H:4 * H] *= 0.5
+    db_stack0[H:4 * H] *= 0.5
     return {
-        "W_f": dW_stack0[0:H],
-        "b_f": db_stack0[0:H],
-        "W_i": dW_stack0[H:2 * H],
-        "b_i": db_stack0[H:2 * H],
-        "W_C": dW_stack0[2 * H:3 * H],
-        "b_C": db_stack0[2 * H:3 * H],
+        "W_f": dW_stack0[H:2 * H],
+        "b_f": db_stack0[H:2 * H],
+        "W_i": dW_stack0[2 * H:3 * H],
+        "b_i": db_stack0[2 * H:3 * H],
+        "W_C": dW_stack0[0:H],
+        "b_C": db_stack0[0:H],
         "W_o": dW_stack0[3 * H:4 * H],
         "b_o": db_stack0[3 * H:4 * H],
         "xs": dxs,

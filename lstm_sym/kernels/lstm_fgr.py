@@ -65,6 +65,10 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
 #: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
 _CHUNK_ROWS = 1024
+#: Bytes of forward-only adjoint factors computed per block of steps in the backward pass
+#: (at most the steps of one block of _CHUNK_ROWS rows): small enough to stay in cache until
+#: the block's steps read them.
+_FACTOR_BYTES = 1 << 20
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -405,15 +409,13 @@ def backward(
     d_p_i_sum = np.zeros(H, dtype)
     p_o = cache["params"]["p_o"]
     d_p_o_sum = np.zeros(H, dtype)
+    # Forward-only factors of the adjoints, computed a block of steps at a time.
+    factor_steps = max(1, min(steps, _FACTOR_BYTES // (B * 6 * H * dtype.itemsize)))
+    factors = np.empty((min(T, factor_steps), B, 6, H), dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
     d_h_in = np.empty((B, H), dtype)
-    d_C_in = np.empty((B, H), dtype)
-    d_i_in = np.empty((B, H), dtype)
-    d_f_in = np.empty((B, H), dtype)
-    d_o_in = np.empty((B, H), dtype)
     d_o = np.empty((B, H), dtype)
     d_C = np.empty((B, H), dtype)
-    d_C_tilde = np.empty((B, H), dtype)
     d_i = np.empty((B, H), dtype)
     d_f = np.empty((B, H), dtype)
     d_h_prev__stack1 = np.empty((B, H), dtype)
@@ -423,41 +425,72 @@ def backward(
     d_p_o_step = np.empty((B, H), dtype)
     work0 = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
-        C_prev = C_seq[t]
+        chunk_step = t % steps
+        factor_step = t % factor_steps
+        if t == T - 1 or factor_step == factor_steps - 1:
+            # Steps t0 … t: every forward-only factor of their adjoints, for all at once.
+            t0 = t - factor_step
+            f = f_seq[t0 + 1:t + 2]
+            i = i_seq[t0 + 1:t + 2]
+            o = o_seq[t0 + 1:t + 2]
+            C_tilde = C_tilde_seq[t0:t + 1]
+            tanh_C = tanh_C_seq[t0:t + 1]
+            block = factors[: t + 1 - t0]
+            fac_C__h_in = block[:, :, 0]
+            # fac_C__h_in = o*(1 - tanh_C**2)
+            np.square(tanh_C, out=fac_C__h_in)
+            np.subtract(1, fac_C__h_in, out=fac_C__h_in)
+            fac_C__h_in *= o
+            fac_C__o = block[:, :, 1]
+            # fac_C__o = o*p_o*(1 - o)
+            np.subtract(1, o, out=fac_C__o)
+            fac_C__o *= o
+            fac_C__o *= p_o
+            fac_a_C__C = block[:, :, 2]
+            # fac_a_C__C = i*(1 - C_tilde**2)
+            np.square(C_tilde, out=fac_a_C__C)
+            np.subtract(1, fac_a_C__C, out=fac_a_C__C)
+            fac_a_C__C *= i
+            fac_a_f__f = block[:, :, 3]
+            # fac_a_f__f = f*(1 - f)
+            np.subtract(1, f, out=fac_a_f__f)
+            fac_a_f__f *= f
+            fac_a_i__i = block[:, :, 4]
+            # fac_a_i__i = i*(1 - i)
+            np.subtract(1, i, out=fac_a_i__i)
+            fac_a_i__i *= i
+            fac_a_o__o = block[:, :, 5]
+            # fac_a_o__o = o*(1 - o)
+            np.subtract(1, o, out=fac_a_o__o)
+            fac_a_o__o *= o
+        factors_t = factors[factor_step]
+        fac_C__h_in = factors_t[:, 0]
+        fac_C__o = factors_t[:, 1]
+        fac_a_C__C = factors_t[:, 2]
+        fac_a_f__f = factors_t[:, 3]
+        fac_a_i__i = factors_t[:, 4]
+        fac_a_o__o = factors_t[:, 5]
         C = C_seq[t + 1]
-        i = i_seq[t + 1]
+        C_prev = C_seq[t]
         f = f_seq[t + 1]
-        o = o_seq[t + 1]
         C_tilde = C_tilde_seq[t]
         tanh_C = tanh_C_seq[t]
-        chunk_step = t % steps
         np.add(dhs[t], d_h_carry, out=d_h_in)
-        np.copyto(d_C_in, d_C_carry)
-        np.copyto(d_i_in, d_i_carry)
-        np.copyto(d_f_in, d_f_carry)
-        np.copyto(d_o_in, d_o_carry)
-        d_h = d_h_in
-        # d_o = d_h*tanh_C + d_o_in
-        np.multiply(d_h, tanh_C, out=d_o)
+        d_C_in = d_C_carry
+        d_i_in = d_i_carry
+        d_f_in = d_f_carry
+        d_o_in = d_o_carry
+        # d_o = d_h_in*tanh_C + d_o_in
+        np.multiply(d_h_in, tanh_C, out=d_o)
         d_o += d_o_in
-        # d_C = d_C_in + d_h*o*(1 - tanh_C**2) + d_o*o*p_o*(1 - o)
-        np.square(tanh_C, out=d_C)
-        np.subtract(1, d_C, out=d_C)
-        d_C *= d_h
-        d_C *= o
+        # d_C = d_C_in + d_h_in*fac_C__h_in + d_o*fac_C__o
+        np.multiply(d_h_in, fac_C__h_in, out=d_C)
         d_C += d_C_in
-        np.subtract(1, o, out=work0)
-        work0 *= d_o
-        work0 *= o
-        work0 *= p_o
+        np.multiply(d_o, fac_C__o, out=work0)
         d_C += work0
-        np.multiply(d_C, i, out=d_C_tilde)
         da_stack1 = da_stack1_chunk[chunk_step]
         d_a_C = da_stack1[:, 0:H]
-        # d_a_C = d_C_tilde*(1 - C_tilde**2)
-        np.square(C_tilde, out=d_a_C)
-        np.subtract(1, d_a_C, out=d_a_C)
-        d_a_C *= d_C_tilde
+        np.multiply(d_C, fac_a_C__C, out=d_a_C)
         np.matmul(da_stack1, W_stack1_h_prev, out=d_h_prev__stack1)
         # d_i = C_tilde*d_C + d_i_in
         np.multiply(C_tilde, d_C, out=d_i)
@@ -467,54 +500,27 @@ def backward(
         d_f += d_f_in
         da_stack0 = da_stack0_chunk[chunk_step]
         d_a_f = da_stack0[:, 0:H]
-        # d_a_f = d_f*f*(1 - f)
-        np.subtract(1, f, out=d_a_f)
-        d_a_f *= d_f
-        d_a_f *= f
+        np.multiply(d_f, fac_a_f__f, out=d_a_f)
         d_a_i = da_stack0[:, H:2 * H]
-        # d_a_i = d_i*i*(1 - i)
-        np.subtract(1, i, out=d_a_i)
-        d_a_i *= d_i
-        d_a_i *= i
+        np.multiply(d_i, fac_a_i__i, out=d_a_i)
         d_a_o = da_stack0[:, 2 * H:3 * H]
-        # d_a_o = d_o*o*(1 - o)
-        np.subtract(1, o, out=d_a_o)
-        d_a_o *= d_o
-        d_a_o *= o
+        np.multiply(d_o, fac_a_o__o, out=d_a_o)
         np.matmul(da_stack0, W_stack0_h_prev, out=d_h_prev__stack0)
         np.matmul(da_stack0, W_stack0_i_prev, out=d_i_carry)
         np.matmul(da_stack0, W_stack0_f_prev, out=d_f_carry)
         np.matmul(da_stack0, W_stack0_o_prev, out=d_o_carry)
-        # d_p_f_step = C_prev*d_f*f*(1 - f)
-        np.subtract(1, f, out=d_p_f_step)
-        d_p_f_step *= C_prev
-        d_p_f_step *= d_f
-        d_p_f_step *= f
+        np.multiply(C_prev, d_a_f, out=d_p_f_step)
         d_p_f_sum += d_p_f_step.sum(axis=0)
-        # d_p_i_step = C_prev*d_i*i*(1 - i)
-        np.subtract(1, i, out=d_p_i_step)
-        d_p_i_step *= C_prev
-        d_p_i_step *= d_i
-        d_p_i_step *= i
+        np.multiply(C_prev, d_a_i, out=d_p_i_step)
         d_p_i_sum += d_p_i_step.sum(axis=0)
-        # d_p_o_step = C*d_o*o*(1 - o)
-        np.subtract(1, o, out=d_p_o_step)
-        d_p_o_step *= C
-        d_p_o_step *= d_o
-        d_p_o_step *= o
+        np.multiply(C, d_a_o, out=d_p_o_step)
         d_p_o_sum += d_p_o_step.sum(axis=0)
         np.add(d_h_prev__stack0, d_h_prev__stack1, out=d_h_carry)
-        # d_C_carry = d_C*f + d_f*f*p_f*(1 - f) + d_i*i*p_i*(1 - i)
+        # d_C_carry = d_C*f + d_a_f*p_f + d_a_i*p_i
         np.multiply(d_C, f, out=d_C_carry)
-        np.subtract(1, f, out=work0)
-        work0 *= d_f
-        work0 *= f
-        work0 *= p_f
+        np.multiply(d_a_f, p_f, out=work0)
         d_C_carry += work0
-        np.subtract(1, i, out=work0)
-        work0 *= d_i
-        work0 *= i
-        work0 *= p_i
+        np.multiply(d_a_i, p_i, out=work0)
         d_C_carry += work0
         if chunk_step == 0:
             # Steps t … t_end − 1 are done: fold them into the weight gradients.

@@ -62,6 +62,10 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
 #: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
 _CHUNK_ROWS = 1024
+#: Bytes of forward-only adjoint factors computed per block of steps in the backward pass
+#: (at most the steps of one block of _CHUNK_ROWS rows): small enough to stay in cache until
+#: the block's steps read them.
+_FACTOR_BYTES = 1 << 20
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -337,76 +341,82 @@ def backward(
     d_p_i_sum = np.zeros(H, dtype)
     p_o = cache["params"]["p_o"]
     d_p_o_sum = np.zeros(H, dtype)
+    # Forward-only factors of the adjoints, computed a block of steps at a time.
+    factor_steps = max(1, min(steps, _FACTOR_BYTES // (B * 5 * H * dtype.itemsize)))
+    factors = np.empty((min(T, factor_steps), B, 5, H), dtype)
+    block_work0_all = np.empty((min(T, factor_steps), B, H), dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
     d_h_in = np.empty((B, H), dtype)
-    d_C_in = np.empty((B, H), dtype)
-    d_o = np.empty((B, H), dtype)
     d_C = np.empty((B, H), dtype)
-    d_C_tilde = np.empty((B, H), dtype)
-    d_i = np.empty((B, H), dtype)
     d_p_i_step = np.empty((B, H), dtype)
     d_p_o_step = np.empty((B, H), dtype)
-    work0 = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
-        C_prev = C_seq[t]
-        C = C_seq[t + 1]
-        i = i_seq[t]
-        C_tilde = C_tilde_seq[t]
-        o = o_seq[t]
-        tanh_C = tanh_C_seq[t]
         chunk_step = t % steps
+        factor_step = t % factor_steps
+        if t == T - 1 or factor_step == factor_steps - 1:
+            # Steps t0 … t: every forward-only factor of their adjoints, for all at once.
+            t0 = t - factor_step
+            i = i_seq[t0:t + 1]
+            C_tilde = C_tilde_seq[t0:t + 1]
+            o = o_seq[t0:t + 1]
+            tanh_C = tanh_C_seq[t0:t + 1]
+            block = factors[: t + 1 - t0]
+            block_work0 = block_work0_all[: t + 1 - t0]
+            fac_a_i__C = block[:, :, 0]
+            # fac_a_i__C = C_tilde*i*(1 - i)
+            np.subtract(1, i, out=fac_a_i__C)
+            fac_a_i__C *= C_tilde
+            fac_a_i__C *= i
+            fac_a_C__C = block[:, :, 1]
+            # fac_a_C__C = i*(1 - C_tilde**2)
+            np.square(C_tilde, out=fac_a_C__C)
+            np.subtract(1, fac_a_C__C, out=fac_a_C__C)
+            fac_a_C__C *= i
+            fac_C__h_in = block[:, :, 2]
+            # fac_C__h_in = o*p_o*tanh_C*(1 - o) + o*(1 - tanh_C**2)
+            np.square(tanh_C, out=fac_C__h_in)
+            np.subtract(1, fac_C__h_in, out=fac_C__h_in)
+            fac_C__h_in *= o
+            np.subtract(1, o, out=block_work0)
+            block_work0 *= o
+            block_work0 *= p_o
+            block_work0 *= tanh_C
+            fac_C__h_in += block_work0
+            fac_a_o__h_in = block[:, :, 3]
+            # fac_a_o__h_in = o*tanh_C*(1 - o)
+            np.subtract(1, o, out=fac_a_o__h_in)
+            fac_a_o__h_in *= o
+            fac_a_o__h_in *= tanh_C
+            fac_C_prev__C = block[:, :, 4]
+            # fac_C_prev__C = C_tilde*i*p_i*(1 - i) + 1
+            np.subtract(1, i, out=fac_C_prev__C)
+            fac_C_prev__C *= C_tilde
+            fac_C_prev__C *= i
+            fac_C_prev__C *= p_i
+            fac_C_prev__C += 1
+        factors_t = factors[factor_step]
+        fac_C__h_in = factors_t[:, 2]
+        fac_a_o__h_in = factors_t[:, 3]
+        fac_C_prev__C = factors_t[:, 4]
+        C = C_seq[t + 1]
+        C_prev = C_seq[t]
         np.add(dhs[t], d_h_carry, out=d_h_in)
-        np.copyto(d_C_in, d_C_carry)
-        d_h = d_h_in
-        np.multiply(d_h, tanh_C, out=d_o)
-        # d_C = d_C_in + d_h*o*(1 - tanh_C**2) + d_o*o*p_o*(1 - o)
-        np.square(tanh_C, out=d_C)
-        np.subtract(1, d_C, out=d_C)
-        d_C *= d_h
-        d_C *= o
+        d_C_in = d_C_carry
+        # d_C = d_C_in + d_h_in*fac_C__h_in
+        np.multiply(d_h_in, fac_C__h_in, out=d_C)
         d_C += d_C_in
-        np.subtract(1, o, out=work0)
-        work0 *= d_o
-        work0 *= o
-        work0 *= p_o
-        d_C += work0
-        np.multiply(d_C, i, out=d_C_tilde)
-        np.multiply(C_tilde, d_C, out=d_i)
         da_stack0 = da_stack0_chunk[chunk_step]
+        # d_a_i, d_a_C = d_C * (fac_a_i__C, fac_a_C__C), at once
+        np.multiply(d_C[:, None, :], factors_t[:, 0:2], out=da_stack0.reshape(B, 3, H)[:, 0:2])
         d_a_i = da_stack0[:, 0:H]
-        # d_a_i = d_i*i*(1 - i)
-        np.subtract(1, i, out=d_a_i)
-        d_a_i *= d_i
-        d_a_i *= i
-        d_a_C = da_stack0[:, H:2 * H]
-        # d_a_C = d_C_tilde*(1 - C_tilde**2)
-        np.square(C_tilde, out=d_a_C)
-        np.subtract(1, d_a_C, out=d_a_C)
-        d_a_C *= d_C_tilde
         d_a_o = da_stack0[:, 2 * H:3 * H]
-        # d_a_o = d_o*o*(1 - o)
-        np.subtract(1, o, out=d_a_o)
-        d_a_o *= d_o
-        d_a_o *= o
+        np.multiply(d_h_in, fac_a_o__h_in, out=d_a_o)
         np.matmul(da_stack0, W_stack0_h_prev, out=d_h_carry)
-        # d_p_i_step = C_prev*d_i*i*(1 - i)
-        np.subtract(1, i, out=d_p_i_step)
-        d_p_i_step *= C_prev
-        d_p_i_step *= d_i
-        d_p_i_step *= i
+        np.multiply(C_prev, d_a_i, out=d_p_i_step)
         d_p_i_sum += d_p_i_step.sum(axis=0)
-        # d_p_o_step = C*d_o*o*(1 - o)
-        np.subtract(1, o, out=d_p_o_step)
-        d_p_o_step *= C
-        d_p_o_step *= d_o
-        d_p_o_step *= o
+        np.multiply(C, d_a_o, out=d_p_o_step)
         d_p_o_sum += d_p_o_step.sum(axis=0)
-        # d_C_carry = d_C + d_i*i*p_i*(1 - i)
-        np.subtract(1, i, out=d_C_carry)
-        d_C_carry *= d_i
-        d_C_carry *= i
-        d_C_carry *= p_i
-        d_C_carry += d_C
+        np.multiply(d_C, fac_C_prev__C, out=d_C_carry)
         if chunk_step == 0:
             # Steps t … t_end − 1 are done: fold them into the weight gradients.
             t_end = min(T, t + steps)

@@ -57,6 +57,10 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
 #: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
 _CHUNK_ROWS = 1024
+#: Bytes of forward-only adjoint factors computed per block of steps in the backward pass
+#: (at most the steps of one block of _CHUNK_ROWS rows): small enough to stay in cache until
+#: the block's steps read them.
+_FACTOR_BYTES = 1 << 20
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -274,19 +278,29 @@ def backward(
     dW_stack0 = np.zeros_like(W_stack0)
     db_stack0 = np.zeros(H, dtype)
     W_stack0_h_prev = W_stack0[:, 0:H]
+    # Forward-only factors of the adjoints, computed a block of steps at a time.
+    factor_steps = max(1, min(steps, _FACTOR_BYTES // (B * 1 * H * dtype.itemsize)))
+    factors = np.empty((min(T, factor_steps), B, 1, H), dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
     d_h_in = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
-        h = h_seq[t + 1]
         chunk_step = t % steps
+        factor_step = t % factor_steps
+        if t == T - 1 or factor_step == factor_steps - 1:
+            # Steps t0 … t: every forward-only factor of their adjoints, for all at once.
+            t0 = t - factor_step
+            h = h_seq[t0 + 1:t + 2]
+            block = factors[: t + 1 - t0]
+            fac_a_h__h_in = block[:, :, 0]
+            # fac_a_h__h_in = 1 - h**2
+            np.square(h, out=fac_a_h__h_in)
+            np.subtract(1, fac_a_h__h_in, out=fac_a_h__h_in)
+        factors_t = factors[factor_step]
+        fac_a_h__h_in = factors_t[:, 0]
         np.add(dhs[t], d_h_carry, out=d_h_in)
-        d_h = d_h_in
         da_stack0 = da_stack0_chunk[chunk_step]
         d_a_h = da_stack0[:, 0:H]
-        # d_a_h = d_h*(1 - h**2)
-        np.square(h, out=d_a_h)
-        np.subtract(1, d_a_h, out=d_a_h)
-        d_a_h *= d_h
+        np.multiply(d_h_in, fac_a_h__h_in, out=d_a_h)
         np.matmul(da_stack0, W_stack0_h_prev, out=d_h_carry)
         if chunk_step == 0:
             # Steps t … t_end − 1 are done: fold them into the weight gradients.

@@ -24,16 +24,22 @@ def _negative(term: sympy.Expr) -> bool:
 class InPlaceEmitter:
     """Emit statements computing an expression into an output array.
 
-    Scratch arrays are named ``work0``, ``work1``, …; :attr:`scratch_needed` says how many
-    the emitted code uses (the caller allocates them, each with the shape of ``out``).
+    Scratch arrays are named ``<scratch_prefix>0``, ``<scratch_prefix>1``, … (``work0``, …
+    by default); :attr:`scratch_needed` says how many the emitted code uses (the caller
+    allocates them, each with the shape of ``out``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, scratch_prefix: str = "work") -> None:
         self._depth = 0
+        self.scratch_prefix = scratch_prefix
         self.scratch_needed = 0
 
+    def scratch_names(self) -> list[str]:
+        """Names of every scratch array the emitted statements use."""
+        return [f"{self.scratch_prefix}{k}" for k in range(self.scratch_needed)]
+
     def _take(self) -> str:
-        name = f"work{self._depth}"
+        name = f"{self.scratch_prefix}{self._depth}"
         self._depth += 1
         self.scratch_needed = max(self.scratch_needed, self._depth)
         return name

@@ -15,9 +15,11 @@ import sympy
 from ..derive.model import Derivation, ForwardValue, LinearGroup
 from ..derive.reverse import seed_symbol
 from ..spec.model import CellSpec, Equation, LinearMap, previous
+from .adjoint_factors import LinearForm, plan_adjoints, row_sources
 from .environment import template_environment
 from .inplace import InPlaceEmitter
 from .printers import numpy_code
+from .stack_layout import ActivationBlock, activation_blocks, activation_kinds, row_order
 
 __all__ = ["equation_text", "render_kernel"]
 
@@ -66,8 +68,13 @@ def _columns(spec: CellSpec, group: LinearGroup) -> list[_Columns]:
     return columns
 
 
-def _rows(group: LinearGroup) -> list[_StackView]:
-    return [_StackView(m.target, _size(k, 0), _size(k + 1, 0)) for k, m in enumerate(group.maps)]
+def _rows(order: tuple[str, ...]) -> list[_StackView]:
+    """Row ranges of the members ``order`` (targets) inside a stacked buffer."""
+    return [_StackView(target, _size(k, 0), _size(k + 1, 0)) for k, target in enumerate(order)]
+
+
+def _spec_order(group: LinearGroup) -> tuple[str, ...]:
+    return tuple(m.target for m in group.maps)
 
 
 def _history(spec: CellSpec, name: str) -> str:
@@ -92,9 +99,38 @@ class _KernelBuilder:
                 vector_params.discard(linear_map.weight)
                 vector_params.discard(linear_map.bias or "")
         self.free_params = [p for p in self.spec.parameter_names if p in vector_params]
+        # Rows ordered so gates of one activation, and adjoints fed by one adjoint, are adjacent.
+        kinds = activation_kinds(derivation)
+        sources = row_sources(derivation)
+        self.row_orders = {g.index: row_order(g, kinds, sources) for g in derivation.groups}
+        self.maps = {m.target: m for g in derivation.groups for m in g.maps}
+        self.blocks = {
+            g.index: activation_blocks(g, self.row_orders[g.index], kinds)
+            for g in derivation.groups
+        }
+        # Sigmoid rows of an activation block hold a / 2 (their weights and biases are halved
+        # once per call), so one tanh computes σ(a) = (1 + tanh(a / 2)) / 2 for them.
+        self.halved_rows = {
+            k: [rows for block in blocks for rows in block.sigmoid_rows]
+            for k, blocks in self.blocks.items()
+        }
+        halved = frozenset(
+            self.row_orders[k][position]
+            for k, ranges in self.halved_rows.items()
+            for first, stop in ranges
+            for position in range(first, stop)
+        )
+        self.halved = halved
+        self.plan = plan_adjoints(derivation, self.row_orders, halved)
+        self.block_outputs = {
+            output: (block, j)
+            for blocks in self.blocks.values()
+            for j, block in enumerate(blocks)
+            for output in block.outputs
+        }
         # Where each linear-map target lives: the rows of its group's stacked pre-activations.
         self.linear_rows: dict[str, tuple[int, _StackView]] = {
-            row.name: (group.index, row) for group in derivation.groups for row in _rows(group)
+            row.name: (group.index, row) for group in derivation.groups for row in self.rows(group)
         }
         # Groups whose pre-activations the backward pass reads (``d_r = a_hn ⊙ …`` in a
         # GRU of the torch form): their ``a_stack<k>_seq`` is kept in the cache.
@@ -103,9 +139,22 @@ class _KernelBuilder:
         )
         self.forward_emitter = InPlaceEmitter()
         self.backward_emitter = InPlaceEmitter()
+        self.factor_emitter = InPlaceEmitter("block_work")
         self.adjoint_buffers: list[str] = []
+        self.aliased_seeds: set[str] = set()
         self.parameter_step_buffers: list[str] = []
         self.operand_buffers: list[str] = []
+
+    def rows(self, group: LinearGroup) -> list[_StackView]:
+        """The group's members in stacked-row order."""
+        return _rows(self.row_orders[group.index])
+
+    def gates_name(self, block: ActivationBlock) -> str:
+        """Name of the cache block holding an activation block's outputs (``gates0``)."""
+        blocks = self.blocks[block.group]
+        if len(blocks) == 1:
+            return f"gates{block.group}"
+        return f"gates{block.group}_{blocks.index(block)}"
 
     # -- forward ----------------------------------------------------------------------------
     def group_setup(self) -> list[str]:
@@ -115,13 +164,24 @@ class _KernelBuilder:
         for group in self.derivation.groups:
             k = group.index
             rows = len(group.maps)
-            weights = ", ".join(f'params["{m.weight}"]' for m in group.maps)
+            maps = [self.maps[target] for target in self.row_orders[k]]
+            weights = ", ".join(f'params["{m.weight}"]' for m in maps)
             lines.append(f"# Linear maps on [{', '.join(group.operands)}], stacked: one GEMM.")
             lines.append(f"W_stack{k} = np.concatenate(({weights},), axis=0)")
             biases = []
-            for m in group.maps:
+            for m in maps:
                 biases.append(f'params["{m.bias}"]' if m.bias else "np.zeros(H, dtype)")
             lines.append(f"b_stack{k} = np.concatenate(({', '.join(biases)},))")
+            if self.halved_rows[k]:
+                names = [t for t in self.row_orders[k] if t in self.halved]
+                lines.append(
+                    f"# Rows {', '.join(names)} feed sigmoids: halved (exactly), they give a / 2,"
+                    " and σ(a) = (1 + tanh(a / 2)) / 2."
+                )
+                for first, stop in self.halved_rows[k]:
+                    halved = f"{_size(first, 0)}:{_size(stop, 0)}"
+                    lines.append(f"W_stack{k}[{halved}] *= 0.5")
+                    lines.append(f"b_stack{k}[{halved}] *= 0.5")
             columns = _columns(spec, group)
             hoisted = [c for c in columns if c.is_input]
             width = _size(rows, 0)
@@ -151,11 +211,18 @@ class _KernelBuilder:
         return lines
 
     def cache_setup(self) -> list[str]:
-        return [
-            f"{name}_seq = np.empty((T, B, H), dtype)"
-            for name in self.derivation.cached
-            if not self.is_linear_target(name)
-        ]
+        lines = []
+        for blocks in self.blocks.values():
+            for block in blocks:
+                gates = self.gates_name(block)
+                width = _size(block.stop - block.first, 0)
+                lines.append(f"{gates}_seq = np.empty((T, B, {width}), dtype)")
+                for row, output in zip(_rows(block.outputs), block.outputs, strict=True):
+                    lines.append(f"{output}_seq = {gates}_seq[:, :, {row.start}:{row.stop}]")
+        for name in self.derivation.cached:
+            if not self.is_linear_target(name) and name not in self.block_outputs:
+                lines.append(f"{name}_seq = np.empty((T, B, H), dtype)")
+        return lines
 
     def is_linear_target(self, name: str) -> bool:
         return name in self.linear_rows
@@ -206,14 +273,63 @@ class _KernelBuilder:
                             f"np.matmul({c.operand}, W_stack{k}_{c.operand}_T, out=product{k})"
                         )
                         lines.append(f"a_stack{k} += product{k}")
-                for row in _rows(stage):
+                in_blocks = {
+                    t
+                    for block in self.blocks[k]
+                    for t in self.row_orders[k][block.first : block.stop]
+                }
+                for row in self.rows(stage):
+                    if row.name in in_blocks:
+                        continue
                     if row.name in self.states:
                         lines.append(f"{row.name} = {row.name}_seq[t + 1]")
                         lines.append(f"{row.name}[...] = a_stack{k}[:, {row.start}:{row.stop}]")
                     else:
                         lines.append(f"{row.name} = a_stack{k}[:, {row.start}:{row.stop}]")
+                for block in self.blocks[k]:
+                    lines += self.activation_block(block, len(stage.maps))
+                continue
+            if stage.target in self.block_outputs:
+                if self.read_later(stage):
+                    lines.append(f"{stage.target} = {stage.target}_seq[t]")
                 continue
             lines += self.assign_forward(stage)
+        return lines
+
+    def read_later(self, stage: ForwardValue) -> bool:
+        """Whether a forward stage after ``stage`` reads its value."""
+        stages = self.derivation.stages
+        later = stages[stages.index(stage) + 1 :]
+        return any(
+            isinstance(s, ForwardValue)
+            and sympy.Symbol(stage.target, real=True) in s.expr.free_symbols
+            for s in later
+        )
+
+    def activation_block(self, block: ActivationBlock, members: int) -> list[str]:
+        """All activations of a block of rows at once: one tanh over the block.
+
+        Sigmoid rows already hold ``a / 2`` (halved weights), so ``σ(a) = (1 + tanh(a / 2)) / 2``
+        needs only a scale and a shift after the tanh.
+        """
+        k = block.group
+        gates = self.gates_name(block)
+        whole = block.first == 0 and block.stop == members
+        source = (
+            f"a_stack{k}"
+            if whole
+            else f"a_stack{k}[:, {_size(block.first, 0)}:{_size(block.stop, 0)}]"
+        )
+        names = ", ".join(block.outputs)
+        lines = [
+            f"{gates} = {gates}_seq[t]",
+            f"# {names} at once: tanh, and (1 + tanh(a / 2)) / 2 on the rows holding a / 2.",
+            f"np.tanh({source}, out={gates})",
+        ]
+        for first, stop in block.sigmoid_rows:
+            rows = f"{gates}[:, {_size(first - block.first, 0)}:{_size(stop - block.first, 0)}]"
+            lines.append(f"{rows} *= 0.5")
+            lines.append(f"{rows} += 0.5")
         return lines
 
     def assign_forward(self, stage: ForwardValue) -> list[str]:
@@ -260,46 +376,113 @@ class _KernelBuilder:
         for name in self.elementwise_params:
             lines.append(f'{name} = cache["params"]["{name}"]')
             lines.append(f"d_{name}_sum = np.zeros(H, dtype)")
+        count = len(self.plan.factors)
+        if count:
+            lines.append(
+                "# Forward-only factors of the adjoints, computed a block of steps at a time."
+            )
+            per_step = f"B * {count} * H * dtype.itemsize"
+            lines.append(f"factor_steps = max(1, min(steps, _FACTOR_BYTES // ({per_step})))")
+            lines.append(f"factors = np.empty((min(T, factor_steps), B, {count}, H), dtype)")
+            for name in self.factor_emitter.scratch_names():
+                lines.append(f"{name}_all = np.empty((min(T, factor_steps), B, H), dtype)")
         return lines
 
     def backward_buffers(self) -> list[str]:
         """Step buffers of seeds, adjoints and scratch arrays (after :meth:`backward_step`)."""
         names = [f"{seed_symbol(s).name}" for s in self.spec.state_names]
+        names = [n for n in names if n not in self.aliased_seeds]
         names += self.adjoint_buffers + self.operand_buffers + self.parameter_step_buffers
-        names += [f"work{k}" for k in range(self.backward_emitter.scratch_needed)]
+        names += self.backward_emitter.scratch_names()
         return [f"{name} = np.empty((B, H), dtype)" for name in names]
+
+    def forward_name_binding(self, name: str, block: bool) -> str | None:
+        """Source of a forward value at step ``t`` (or, for ``block``, steps ``t0 … t``)."""
+        steps = "t0:t + 1" if block else "t"
+        next_steps = "t0 + 1:t + 2" if block else "t + 1"
+        for state in self.spec.state_names:
+            if name == previous(state):
+                return f"{state}_seq[{steps}]"
+            if name == state:
+                return f"{state}_seq[{next_steps}]"
+        if name in self.derivation.cached:
+            if self.is_linear_target(name):
+                k, row = self.linear_rows[name]
+                return f"a_stack{k}_seq[{steps}, :, {row.start}:{row.stop}]"
+            return f"{name}_seq[{steps}]"
+        return None
+
+    def factor_block(self) -> list[str]:
+        """At the first step of a block (going backward), compute its factors at once."""
+        factors = self.plan.factors
+        needed = sorted(
+            {s.name for f in factors for s in f.expr.free_symbols}, key=self.forward_order
+        )
+        body = ["t0 = t - factor_step"]
+        for name in needed:
+            source = self.forward_name_binding(name, block=True)
+            if source is not None:
+                body.append(f"{name} = {source}")
+        body.append("block = factors[: t + 1 - t0]")
+        statements: list[str] = []
+        for factor in factors:
+            statements.append(f"{factor.name} = block[:, :, {factor.index}]")
+            emitted = self.factor_emitter.emit(factor.expr, factor.name)
+            if len(emitted) > 1:
+                statements.append(f"# {factor.name} = {numpy_code(factor.expr)}")
+            statements += emitted
+        for name in self.factor_emitter.scratch_names():
+            body.append(f"{name} = {name}_all[: t + 1 - t0]")
+        return [
+            "factor_step = t % factor_steps",
+            "if t == T - 1 or factor_step == factor_steps - 1:",
+            "    # Steps t0 … t: every forward-only factor of their adjoints, for all at once.",
+            *("    " + line for line in body + statements),
+            "factors_t = factors[factor_step]",
+        ]
+
+    def forward_order(self, name: str) -> tuple[int, str]:
+        """Sort key: states first, then cached values in forward order."""
+        cached = self.derivation.cached
+        return (cached.index(name) + 1 if name in cached else 0, name)
 
     def backward_step(self) -> list[str]:
         derivation = self.derivation
-        lines: list[str] = []
-        needed: set[str] = set()
-        for adjoint in derivation.adjoints + derivation.parameter_adjoints:
-            needed |= {s.name for s in adjoint.expr.free_symbols}
-        for adjoint in derivation.previous_state_adjoints:
-            if not (adjoint.expr.is_Symbol and "__stack" in adjoint.expr.name):
-                needed |= {s.name for s in adjoint.expr.free_symbols}
-        for state in self.spec.state_names:
-            if previous(state) in needed:
-                lines.append(f"{previous(state)} = {state}_seq[t]")
-            if state in needed:
-                lines.append(f"{state} = {state}_seq[t + 1]")
-        for name in derivation.cached:
-            if name not in needed:
-                continue
-            if self.is_linear_target(name):
-                k, row = self.linear_rows[name]
-                lines.append(f"{name} = a_stack{k}_seq[t, :, {row.start}:{row.stop}]")
-            else:
-                lines.append(f"{name} = {name}_seq[t]")
-        # A previous state whose adjoint is exactly one transposed-weight product gets that
-        # product written straight into its carry buffer (no copy).
-        direct = {
-            adjoint.expr.name: f"d_{adjoint.name[: -len('_prev')]}_carry"
-            for adjoint in derivation.previous_state_adjoints
-            if adjoint.expr.is_Symbol and "__stack" in adjoint.expr.name
+        plan = self.plan
+        run_rows = {
+            self.row_orders[k][position]
+            for k, runs in plan.row_runs.items()
+            for first, stop, _ in runs
+            for position in range(first, stop)
         }
+        # Symbols the per-step statements read (forward values, factors, stored adjoints).
+        read: set[str] = set()
+        for name, form in plan.forms.items():
+            if name not in run_rows:
+                read |= {s.name for s in form.expr.free_symbols}
+        for runs in plan.row_runs.values():
+            read |= {source.name for _, _, source in runs}
+        direct = {
+            form.terms[0].source.name: f"d_{name[: -len('_prev')]}_carry"
+            for name, form in plan.forms.items()
+            if name in {a.name for a in derivation.previous_state_adjoints}
+            and len(form.terms) == 1
+            and form.terms[0].coefficient == 1
+            and "__stack" in form.terms[0].source.name
+        }
+        lines = ["chunk_step = t % steps"]
+        if plan.factors:
+            lines += self.factor_block()
+        for factor in plan.factors:
+            if factor.name in read:
+                lines.append(f"{factor.name} = factors_t[:, {factor.index}]")
+        forward_names = sorted(
+            {n for n in read if self.forward_name_binding(n, block=False) is not None},
+            key=self.forward_order,
+        )
+        for name in forward_names:
+            lines.append(f"{name} = {self.forward_name_binding(name, block=False)}")
         output = self.spec.output_state
-        lines.append("chunk_step = t % steps")
         for state in self.spec.state_names:
             seed = seed_symbol(state).name
             if state == output:
@@ -308,45 +491,122 @@ class _KernelBuilder:
                 lines.append(f"np.copyto({seed}, d_{state}_carry)")
         for stage in reversed(derivation.stages):
             if isinstance(stage, LinearGroup):
-                k = stage.index
-                lines.append(f"da_stack{k} = da_stack{k}_chunk[chunk_step]")
-                for row in _rows(stage):
-                    adjoint = derivation.adjoint(row.name)
-                    lines.append(f"{adjoint.symbol.name} = da_stack{k}[:, {row.start}:{row.stop}]")
-                    lines += self.assign_backward(adjoint.symbol.name, adjoint.expr)
-                for c in _columns(self.spec, stage):
-                    if c.is_input:
-                        continue
-                    buffer = f"d_{c.operand}__stack{k}"
-                    product = f"np.matmul(da_stack{k}, W_stack{k}_{c.operand}, out={{}})"
-                    if buffer in direct:
-                        lines.append(product.format(direct[buffer]))
-                        if buffer in needed:
-                            lines.append(f"{buffer} = {direct[buffer]}")
-                    else:
-                        self.operand_buffers.append(buffer)
-                        lines.append(product.format(buffer))
+                lines += self.group_adjoints(stage, read, direct)
                 continue
-            if stage.equation is None:
+            if stage.equation is None or stage.target not in plan.forms:
                 continue
-            adjoint = derivation.adjoint(stage.target)
-            name = adjoint.symbol.name
-            if adjoint.expr.is_Symbol:
-                lines.append(f"{name} = {adjoint.expr.name}")
-                continue
+            name = f"d_{stage.target}"
             self.adjoint_buffers.append(name)
-            lines += self.assign_backward(name, adjoint.expr)
+            lines += self.assign_form(name, plan.forms[stage.target])
         for adjoint in derivation.parameter_adjoints:
             buffer = f"d_{adjoint.name}_step"
             self.parameter_step_buffers.append(buffer)
-            lines += self.assign_backward(buffer, adjoint.expr)
+            lines += self.assign_form(buffer, plan.forms[adjoint.name])
             lines.append(f"d_{adjoint.name}_sum += {buffer}.sum(axis=0)")
         for adjoint in derivation.previous_state_adjoints:
-            if adjoint.expr.is_Symbol and adjoint.expr.name in direct:
-                continue
+            form = plan.forms[adjoint.name]
+            if len(form.terms) == 1 and form.terms[0].source.name in direct:
+                if form.terms[0].coefficient == 1:
+                    continue
             state = adjoint.name[: -len("_prev")]
-            lines += self.assign_backward(f"d_{state}_carry", adjoint.expr)
+            lines += self.assign_form(f"d_{state}_carry", form)
+        lines = self.alias_seeds(lines)
         return lines + self.fold_weight_gradients()
+
+    def group_adjoints(
+        self, group: LinearGroup, read: set[str], direct: dict[str, str]
+    ) -> list[str]:
+        """Adjoints of a group's rows (broadcast products for runs), then its GEMMs."""
+        k = group.index
+        plan = self.plan
+        order = self.row_orders[k]
+        members = len(order)
+        lines = [f"da_stack{k} = da_stack{k}_chunk[chunk_step]"]
+        if self.halved_rows[k]:
+            names = ", ".join(f"d_{t}" for t in order if t in self.halved)
+            lines.append(f"# {names} hold adjoints of a / 2 (twice those of a): halved weights.")
+        runs = {first: (stop, source) for first, stop, source in plan.row_runs.get(k, [])}
+        rows = self.rows(group)
+        position = 0
+        while position < members:
+            if position in runs:
+                stop, source = runs[position]
+                targets = order[position:stop]
+                factors = [plan.forms[t].terms[0].coefficient for t in targets]
+                first_slot = plan.factor_of(factors[0]).index  # type: ignore[union-attr]
+                names = ", ".join(f"d_{t}" for t in targets)
+                lines.append(
+                    f"# {names} = {source.name} * ({', '.join(str(f) for f in factors)}), at once"
+                )
+                out = f"da_stack{k}.reshape(B, {members}, H)"
+                if stop - position < members:
+                    out += f"[:, {position}:{stop}]"
+                lines.append(
+                    f"np.multiply({source.name}[:, None, :], "
+                    f"factors_t[:, {first_slot}:{first_slot + stop - position}], out={out})"
+                )
+                for row in rows[position:stop]:
+                    if f"d_{row.name}" in read:
+                        lines.append(f"d_{row.name} = da_stack{k}[:, {row.start}:{row.stop}]")
+                position = stop
+                continue
+            row = rows[position]
+            lines.append(f"d_{row.name} = da_stack{k}[:, {row.start}:{row.stop}]")
+            lines += self.assign_form(f"d_{row.name}", plan.forms[row.name])
+            position += 1
+        for c in _columns(self.spec, group):
+            if c.is_input:
+                continue
+            buffer = f"d_{c.operand}__stack{k}"
+            product = f"np.matmul(da_stack{k}, W_stack{k}_{c.operand}, out={{}})"
+            if buffer in direct:
+                lines.append(product.format(direct[buffer]))
+                if buffer in read and not self.only_direct(buffer):
+                    lines.append(f"{buffer} = {direct[buffer]}")
+            else:
+                self.operand_buffers.append(buffer)
+                lines.append(product.format(buffer))
+        return lines
+
+    def only_direct(self, placeholder: str) -> bool:
+        """Whether the placeholder is read only by the carry it is written into."""
+        readers = [
+            form
+            for form in self.plan.forms.values()
+            if sympy.Symbol(placeholder, real=True) in form.expr.free_symbols
+        ]
+        return len(readers) == 1 and len(readers[0].terms) == 1
+
+    def assign_form(self, out: str, form: LinearForm) -> list[str]:
+        """In-place statements for a stored adjoint."""
+        return self.assign_backward(out, form.expr)
+
+    def alias_seeds(self, lines: list[str]) -> list[str]:
+        """Read a state's carry in place instead of copying it, when nothing overwrites it first.
+
+        ``np.copyto(d_C_in, d_C_carry)`` becomes ``d_C_in = d_C_carry`` if every statement
+        reading ``d_C_in`` comes before the first statement that writes ``d_C_carry``.
+        """
+        result = list(lines)
+        for state in self.spec.state_names:
+            seed = seed_symbol(state).name
+            carry = f"d_{state}_carry"
+            copy = f"np.copyto({seed}, {carry})"
+            if copy not in result:
+                continue
+            start = result.index(copy)
+            seed_pattern = re.compile(rf"\b{seed}\b")
+            carry_pattern = re.compile(rf"\b{carry}\b")
+            readers = [
+                i for i, line in enumerate(result) if i > start and seed_pattern.search(line)
+            ]
+            writers = [
+                i for i, line in enumerate(result) if i > start and carry_pattern.search(line)
+            ]
+            if not writers or not readers or max(readers) < min(writers):
+                result[start] = f"{seed} = {carry}"
+                self.aliased_seeds.add(seed)
+        return result
 
     def assign_backward(self, out: str, expr: sympy.Expr) -> list[str]:
         """In-place statements for one adjoint, with the formula as a comment when it helps."""
@@ -386,11 +646,24 @@ class _KernelBuilder:
             *("    " + line for line in body),
         ]
 
+    def backward_finish(self) -> list[str]:
+        """Gradients of the halved rows are taken with respect to the halved weights: halve."""
+        lines = []
+        for k, ranges in self.halved_rows.items():
+            for first, stop in ranges:
+                rows = f"{_size(first, 0)}:{_size(stop, 0)}"
+                lines.append(f"dW_stack{k}[{rows}] *= 0.5")
+                lines.append(f"db_stack{k}[{rows}] *= 0.5")
+        if lines:
+            lines.insert(0, "# Halved rows: d(L)/d(W) = d(L)/d(W / 2) / 2.")
+        return lines
+
     def gradient_entries(self) -> list[tuple[str, str]]:
         entries: dict[str, str] = {}
         for group in self.derivation.groups:
             k = group.index
-            for row, m in zip(_rows(group), group.maps, strict=True):
+            for row in self.rows(group):
+                m = self.maps[row.name]
                 entries[m.weight] = f"dW_stack{k}[{row.start}:{row.stop}]"
                 if m.bias:
                     entries[m.bias] = f"db_stack{k}[{row.start}:{row.stop}]"
@@ -414,7 +687,8 @@ class _KernelBuilder:
                     f"b_stack{k} = rng.uniform(-bound, bound, size=({_size(len(group.maps), 0)},))"
                     ".astype(dtype)"
                 )
-            for row, m in zip(_rows(group), group.maps, strict=True):
+            # Drawn in spec order, so a seed gives the same values whatever the kernel's layout.
+            for row, m in zip(_rows(_spec_order(group)), group.maps, strict=True):
                 entries[m.weight] = f"W_stack{k}[{row.start}:{row.stop}]"
                 if m.bias:
                     entries[m.bias] = f"b_stack{k}[{row.start}:{row.stop}]"
@@ -466,6 +740,7 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
         backward_setup=builder.backward_setup(),
         backward_step=backward_step,
         backward_buffers=builder.backward_buffers(),
+        backward_finish=builder.backward_finish(),
         gradient_entries=builder.gradient_entries(),
         init_lines=init_lines,
         init_entries=init_entries,

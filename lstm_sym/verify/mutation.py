@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import ast
 import copy
+import math
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
+
+import numpy as np
 
 from .finite_differences import (
     FD_TOLERANCE,
@@ -171,12 +175,40 @@ def _substitute(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
 CHUNK_ROWS = 4
 
 
+class _PoisonedNumPy:
+    """NumPy, except that ``empty`` and ``empty_like`` return arrays full of NaN.
+
+    A mutant that reads a buffer it never wrote (a block of adjoint factors skipped, say)
+    then yields NaN. With the real ``np.empty`` it may instead read exactly the right values,
+    left in recycled memory by an earlier call with the same shapes, and hide the mistake.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(np, name)
+
+    @staticmethod
+    def empty(shape: Any, dtype: Any = float) -> np.ndarray:
+        """Like :func:`numpy.empty`, filled with NaN."""
+        return np.full(shape, np.nan, dtype)
+
+    @staticmethod
+    def empty_like(prototype: np.ndarray, dtype: Any = None) -> np.ndarray:
+        """Like :func:`numpy.empty_like`, filled with NaN."""
+        return np.full_like(prototype, np.nan, dtype=dtype)
+
+
 def _load(source: str, cell: str) -> ModuleType:
     module = types.ModuleType(f"lstm_sym_mutant_{cell}")
     exec(compile(source, f"<mutant of {cell}>", "exec"), module.__dict__)  # generated code only
     if hasattr(module, "_CHUNK_ROWS"):
         setattr(module, "_CHUNK_ROWS", CHUNK_ROWS)  # noqa: B010 - a module, not a class
+    module.np = _PoisonedNumPy()  # type: ignore[attr-defined]
     return module
+
+
+def _nan_last(error: float) -> float:
+    """Sort key of an error: NaN ranks above every number (it is the worst error)."""
+    return math.inf if math.isnan(error) else error
 
 
 def _problem(kernel: ModuleType, seed: int = 0) -> GradientProblem:
@@ -190,7 +222,7 @@ def evaluate_mutant(mutant: Mutant, *, use_torch: bool = True) -> MutantResult:
         errors = finite_difference_errors(_problem(kernel))
     except Exception as error:  # a crash is a detected mutant
         return MutantResult(mutant, "crash", f"{type(error).__name__}: {error}"[:120])
-    worst = max(errors, key=lambda k: errors[k])
+    worst = max(errors, key=lambda k: _nan_last(errors[k]))
     if not errors[worst] < FD_TOLERANCE:
         return MutantResult(mutant, "finite differences", f"{worst}: {errors[worst]:.1e}")
     if use_torch:
@@ -201,7 +233,7 @@ def evaluate_mutant(mutant: Mutant, *, use_torch: bool = True) -> MutantResult:
                 oracle = torch_errors(kernel)
             except Exception as error:
                 return MutantResult(mutant, "crash", f"{type(error).__name__}: {error}"[:120])
-            worst = max(oracle, key=lambda k: oracle[k])
+            worst = max(oracle, key=lambda k: _nan_last(oracle[k]))
             if not oracle[worst] < TORCH_TOLERANCE:
                 return MutantResult(mutant, "torch", f"{worst}: {oracle[worst]:.1e}")
     return MutantResult(mutant, None, f"worst finite-difference error {max(errors.values()):.1e}")
