@@ -138,3 +138,16 @@ def test_a_skipped_factor_block_is_caught_by_the_mutation_check():
     mutated = source.replace(condition, "if factor_step == factor_steps - 1:")
     result = evaluate_mutant(Mutant("lstm", "test", 0, condition, "skip", mutated))
     assert result.killed_by is not None
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_non_contiguous_inputs_give_the_same_gradients(cell):
+    """Inputs in Fortran order, whose blocks of steps are not contiguous, change nothing."""
+    kernel = load_kernel(cell)
+    problem = make_problem(kernel, steps=5, batch=3, seed=2)
+    _, _, cache = kernel.forward(problem.xs, problem.params)
+    expected = kernel.backward(problem.dhs, cache)
+    _, _, cache = kernel.forward(np.asfortranarray(problem.xs), problem.params)
+    got = kernel.backward(problem.dhs, cache)
+    for name, value in expected.items():
+        np.testing.assert_array_equal(got[name], value, err_msg=name)

@@ -63,9 +63,11 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
 _CHUNK_ROWS = 1024
 #: Bytes of forward-only adjoint factors computed per block of steps in the backward pass
-#: (at most the steps of one block of _CHUNK_ROWS rows): small enough to stay in cache until
-#: the block's steps read them.
-_FACTOR_BYTES = 1 << 20
+#: (at most _FACTOR_STEPS steps, and at most those of one block of _CHUNK_ROWS rows): small
+#: enough to stay in cache until the block's steps read them, and to add little memory.
+_FACTOR_BYTES = 1 << 18
+#: Enough steps per factor block to spread the per-call cost when the batch is small.
+_FACTOR_STEPS = 32
 
 
 def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -80,6 +82,14 @@ def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
     out *= 0.5
     out += 0.5
     return out
+
+
+def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool) -> None:
+    """``out = a @ b``, or ``out += a @ b`` when ``accumulate`` (only then with a temporary)."""
+    if accumulate:
+        out += np.matmul(a, b)
+    else:
+        np.matmul(a, b, out=out)
 
 
 def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
@@ -322,7 +332,7 @@ def backward(
         raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(T, B, H)}; got {dhs.shape}")
     final = _check_state("dstate", dstate, B, H, dtype)
     steps = max(1, _CHUNK_ROWS // B)
-    dxs = np.empty_like(xs)
+    dxs = np.empty((T, B, D), dtype)  # C order: each block of steps is one contiguous slab
     d_h_carry = final["h"].copy()
     d_C_carry = final["C"].copy()
     h_seq = cache["h_seq"]
@@ -340,7 +350,7 @@ def backward(
     p_i = cache["params"]["p_i"]
     d_p_i_sum = np.zeros(H, dtype)
     # Forward-only factors of the adjoints, computed a block of steps at a time.
-    factor_steps = max(1, min(steps, _FACTOR_BYTES // (B * 5 * H * dtype.itemsize)))
+    factor_steps = max(1, min(steps, _FACTOR_STEPS, _FACTOR_BYTES // (B * 5 * H * dtype.itemsize)))
     factors = np.empty((min(T, factor_steps), B, 5, H), dtype)
     block_work0_all = np.empty((min(T, factor_steps), B, H), dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
@@ -416,9 +426,9 @@ def backward(
             # Steps t … t_end − 1 are done: fold them into the weight gradients.
             t_end = min(T, t + steps)
             da_stack0_flat = da_stack0_chunk[: t_end - t].reshape((t_end - t) * B, 3 * H)
-            dW_stack0[:, 0:H] += np.matmul(da_stack0_flat.T, h_seq[t:t_end].reshape((t_end - t) * B, H))
-            dW_stack0[:, H:H + D] += np.matmul(da_stack0_flat.T, xs[t:t_end].reshape((t_end - t) * B, D))
-            dxs[t:t_end] = np.matmul(da_stack0_flat, W_stack0[:, H:H + D]).reshape(t_end - t, B, D)
+            _matmul_into(da_stack0_flat.T, h_seq[t:t_end].reshape((t_end - t) * B, H), dW_stack0[:, 0:H], accumulate=t_end < T)
+            _matmul_into(da_stack0_flat.T, xs[t:t_end].reshape((t_end - t) * B, D), dW_stack0[:, H:H + D], accumulate=t_end < T)
+            _matmul_into(da_stack0_flat, W_stack0[:, H:H + D], dxs[t:t_end].reshape((t_end - t) * B, D), accumulate=False)
             db_stack0 += da_stack0_flat.sum(axis=0)
     return {
         "W_f": dW_stack0[0:H],

@@ -382,7 +382,9 @@ class _KernelBuilder:
                 "# Forward-only factors of the adjoints, computed a block of steps at a time."
             )
             per_step = f"B * {count} * H * dtype.itemsize"
-            lines.append(f"factor_steps = max(1, min(steps, _FACTOR_BYTES // ({per_step})))")
+            lines.append(
+                f"factor_steps = max(1, min(steps, _FACTOR_STEPS, _FACTOR_BYTES // ({per_step})))"
+            )
             lines.append(f"factors = np.empty((min(T, factor_steps), B, {count}, H), dtype)")
             for name in self.factor_emitter.scratch_names():
                 lines.append(f"{name}_all = np.empty((min(T, factor_steps), B, H), dtype)")
@@ -616,7 +618,11 @@ class _KernelBuilder:
         return body
 
     def fold_weight_gradients(self) -> list[str]:
-        """When a chunk of steps is done, add its weight gradients: one GEMM per block."""
+        """When a chunk of steps is done, add its weight gradients: one GEMM per block.
+
+        The first block processed (the last steps) writes the products straight into the
+        gradients; later blocks add theirs.
+        """
         body = ["t_end = min(T, t + steps)"]
         input_assigned = False
         for group in self.derivation.groups:
@@ -629,16 +635,15 @@ class _KernelBuilder:
             for c in _columns(self.spec, group):
                 history = _history(self.spec, c.operand)
                 body.append(
-                    f"dW_stack{k}[:, {c.start}:{c.stop}] += "
-                    f"np.matmul(da_stack{k}_flat.T, {history}.reshape((t_end - t) * B, {c.width}))"
+                    f"_matmul_into(da_stack{k}_flat.T, {history}.reshape({rows}, {c.width}), "
+                    f"dW_stack{k}[:, {c.start}:{c.stop}], accumulate=t_end < T)"
                 )
                 if c.is_input:
-                    operator = "+=" if input_assigned else "="
-                    input_assigned = True
                     body.append(
-                        f"dxs[t:t_end] {operator} np.matmul(da_stack{k}_flat, "
-                        f"W_stack{k}[:, {c.start}:{c.stop}]).reshape(t_end - t, B, D)"
+                        f"_matmul_into(da_stack{k}_flat, W_stack{k}[:, {c.start}:{c.stop}], "
+                        f"dxs[t:t_end].reshape({rows}, D), accumulate={input_assigned})"
                     )
+                    input_assigned = True
             body.append(f"db_stack{k} += da_stack{k}_flat.sum(axis=0)")
         return [
             "if chunk_step == 0:",

@@ -44,17 +44,17 @@ _PROFILE_PARTS = (
 #: What would move a case, by the part that bounds it.
 _REMEDIES = {
     "gemm": (
-        "the matrix products themselves: only a faster BLAS (or fewer floating-point "
-        "operations) moves it; the elementwise work is already small beside them"
+        "the matrix products themselves: only a faster BLAS, a layout the BLAS prefers, or fewer "
+        "floating-point operations moves it; the elementwise work is already small beside them"
     ),
     "overhead": (
-        "the number of NumPy calls per step: fusing gates that share an activation into one "
-        "call on a contiguous block, or computing forward-only factors of the adjoints for many "
-        "steps at once outside the loop; larger batches amortise it"
+        "Python's cost per NumPy call and per array view, paid at every step whatever the size; "
+        "the generated steps already make as few calls as the hand-written kernel, so only larger "
+        "batches or a compiled step (Numba, C) amortise it further"
     ),
     "elementwise": (
-        "the passes over memory per step: fewer, wider elementwise calls (gates that share an "
-        "activation in one pass) and precomputing forward-only factors in cache-sized chunks"
+        "the passes over memory per step; NumPy cannot fuse them, so fewer passes would take a "
+        "compiled loop over the elements of a step"
     ),
 }
 
