@@ -151,3 +151,10 @@ def test_non_contiguous_inputs_give_the_same_gradients(cell):
     got = kernel.backward(problem.dhs, cache)
     for name, value in expected.items():
         np.testing.assert_array_equal(got[name], value, err_msg=name)
+
+
+def test_peephole_gradients_are_summed_per_block_of_steps():
+    """The peephole weights' gradients are reductions over whole blocks, not per-step sums."""
+    text = open(load_kernel("peephole_lstm").__file__, encoding="utf-8").read()
+    assert "d_p_f_step" not in text
+    assert text.count('np.einsum("tbh,tbh->h"') == 3

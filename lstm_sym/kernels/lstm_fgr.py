@@ -430,9 +430,6 @@ def backward(
     d_f = np.empty((B, H), dtype)
     d_h_prev__stack1 = np.empty((B, H), dtype)
     d_h_prev__stack0 = np.empty((B, H), dtype)
-    d_p_f_step = np.empty((B, H), dtype)
-    d_p_i_step = np.empty((B, H), dtype)
-    d_p_o_step = np.empty((B, H), dtype)
     work0 = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
         chunk_step = t % steps
@@ -480,7 +477,6 @@ def backward(
         fac_a_f__f = factors_t[:, 3]
         fac_a_i__i = factors_t[:, 4]
         fac_a_o__o = factors_t[:, 5]
-        C = C_seq[t + 1]
         C_prev = C_seq[t]
         f = f_seq[t + 1]
         C_tilde = C_tilde_seq[t]
@@ -519,12 +515,6 @@ def backward(
         np.matmul(da_stack0, W_stack0_i_prev, out=d_i_carry)
         np.matmul(da_stack0, W_stack0_f_prev, out=d_f_carry)
         np.matmul(da_stack0, W_stack0_o_prev, out=d_o_carry)
-        np.multiply(C_prev, d_a_f, out=d_p_f_step)
-        d_p_f_sum += d_p_f_step.sum(axis=0)
-        np.multiply(C_prev, d_a_i, out=d_p_i_step)
-        d_p_i_sum += d_p_i_step.sum(axis=0)
-        np.multiply(C, d_a_o, out=d_p_o_step)
-        d_p_o_sum += d_p_o_step.sum(axis=0)
         np.add(d_h_prev__stack0, d_h_prev__stack1, out=d_h_carry)
         # d_C_carry = d_C*f + d_a_f*p_f + d_a_i*p_i
         np.multiply(d_C, f, out=d_C_carry)
@@ -548,6 +538,9 @@ def backward(
             _matmul_into(da_stack1_flat.T, xs[t:t_end].reshape((t_end - t) * B, D), dW_stack1[:, H:H + D], accumulate=t_end < T)
             _matmul_into(da_stack1_flat, W_stack1[:, H:H + D], dxs[t:t_end].reshape((t_end - t) * B, D), accumulate=True)
             db_stack1 += da_stack1_flat.sum(axis=0)
+            d_p_f_sum += np.einsum("tbh,tbh->h", da_stack0_chunk[: t_end - t, :, 0:H], C_seq[t:t_end])
+            d_p_i_sum += np.einsum("tbh,tbh->h", da_stack0_chunk[: t_end - t, :, H:2 * H], C_seq[t:t_end])
+            d_p_o_sum += np.einsum("tbh,tbh->h", da_stack0_chunk[: t_end - t, :, 2 * H:3 * H], C_seq[t + 1:t_end + 1])
     return {
         "W_f": dW_stack0[0:H],
         "b_f": db_stack0[0:H],

@@ -382,9 +382,6 @@ def backward(
     # Step buffers, reused at every step: the loop allocates nothing.
     d_h_in = np.empty((B, H), dtype)
     d_C = np.empty((B, H), dtype)
-    d_p_f_step = np.empty((B, H), dtype)
-    d_p_i_step = np.empty((B, H), dtype)
-    d_p_o_step = np.empty((B, H), dtype)
     for t in range(T - 1, -1, -1):
         chunk_step = t % steps
         factor_step = t % factor_steps
@@ -445,8 +442,6 @@ def backward(
         fac_C__h_in = factors_t[:, 3]
         fac_a_o__h_in = factors_t[:, 4]
         fac_C_prev__C = factors_t[:, 5]
-        C = C_seq[t + 1]
-        C_prev = C_seq[t]
         np.add(dhs[t], d_h_carry, out=d_h_in)
         d_C_in = d_C_carry
         # d_C = d_C_in + d_h_in*fac_C__h_in
@@ -455,17 +450,9 @@ def backward(
         da_stack0 = da_stack0_chunk[chunk_step]
         # d_a_f, d_a_i, d_a_C = d_C * (fac_a_f__C, fac_a_i__C, fac_a_C__C), at once
         np.multiply(d_C[:, None, :], factors_t[:, 0:3], out=da_stack0.reshape(B, 4, H)[:, 0:3])
-        d_a_f = da_stack0[:, 0:H]
-        d_a_i = da_stack0[:, H:2 * H]
         d_a_o = da_stack0[:, 3 * H:4 * H]
         np.multiply(d_h_in, fac_a_o__h_in, out=d_a_o)
         np.matmul(da_stack0, W_stack0_h_prev, out=d_h_carry)
-        np.multiply(C_prev, d_a_f, out=d_p_f_step)
-        d_p_f_sum += d_p_f_step.sum(axis=0)
-        np.multiply(C_prev, d_a_i, out=d_p_i_step)
-        d_p_i_sum += d_p_i_step.sum(axis=0)
-        np.multiply(C, d_a_o, out=d_p_o_step)
-        d_p_o_sum += d_p_o_step.sum(axis=0)
         np.multiply(d_C, fac_C_prev__C, out=d_C_carry)
         if chunk_step == 0:
             # Steps t … t_end − 1 are done: fold them into the weight gradients.
@@ -475,6 +462,9 @@ def backward(
             _matmul_into(da_stack0_flat.T, xs[t:t_end].reshape((t_end - t) * B, D), dW_stack0[:, H:H + D], accumulate=t_end < T)
             _matmul_into(da_stack0_flat, W_stack0[:, H:H + D], dxs[t:t_end].reshape((t_end - t) * B, D), accumulate=False)
             db_stack0 += da_stack0_flat.sum(axis=0)
+            d_p_f_sum += np.einsum("tbh,tbh->h", da_stack0_chunk[: t_end - t, :, 0:H], C_seq[t:t_end])
+            d_p_i_sum += np.einsum("tbh,tbh->h", da_stack0_chunk[: t_end - t, :, H:2 * H], C_seq[t:t_end])
+            d_p_o_sum += np.einsum("tbh,tbh->h", da_stack0_chunk[: t_end - t, :, 3 * H:4 * H], C_seq[t + 1:t_end + 1])
     return {
         "W_f": dW_stack0[0:H],
         "b_f": db_stack0[0:H],

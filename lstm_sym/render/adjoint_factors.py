@@ -23,7 +23,15 @@ import sympy
 from ..derive.model import Adjoint, Derivation
 from ..derive.reverse import seed_symbol
 
-__all__ = ["AdjointPlan", "Factor", "LinearForm", "Term", "plan_adjoints", "row_sources"]
+__all__ = [
+    "AdjointPlan",
+    "Factor",
+    "LinearForm",
+    "Term",
+    "plan_adjoints",
+    "row_sources",
+    "split_sign",
+]
 
 
 @dataclass(frozen=True)
@@ -132,7 +140,7 @@ def linear_terms(
     return terms
 
 
-def _split_sign(coefficient: sympy.Expr) -> tuple[bool, sympy.Expr]:
+def split_sign(coefficient: sympy.Expr) -> tuple[bool, sympy.Expr]:
     """``-3 z`` → ``(True, 3 z)``; a sum such as ``1 - z`` keeps its sign."""
     if coefficient.is_Number or coefficient.is_Mul:
         if coefficient.as_coeff_Mul()[0] < 0:
@@ -142,7 +150,7 @@ def _split_sign(coefficient: sympy.Expr) -> tuple[bool, sympy.Expr]:
 
 def _is_plain(coefficient: sympy.Expr) -> bool:
     """Whether a coefficient costs nothing to read: a number or a (negated) forward value."""
-    bare = _split_sign(coefficient)[1]
+    bare = split_sign(coefficient)[1]
     return bool(bare.is_Number or bare.is_Symbol)
 
 
@@ -217,7 +225,7 @@ def plan_adjoints(
         result = []
         for source, coefficient in terms:
             if not _is_plain(coefficient):
-                negative, bare = _split_sign(coefficient)
+                negative, bare = split_sign(coefficient)
                 symbol = shared_factor(name, source, bare).symbol
                 coefficient = -symbol if negative else symbol
             result.append(Term(source, coefficient))

@@ -15,7 +15,7 @@ import sympy
 from ..derive.model import Derivation, ForwardValue, LinearGroup
 from ..derive.reverse import seed_symbol
 from ..spec.model import CellSpec, Equation, LinearMap, previous
-from .adjoint_factors import LinearForm, plan_adjoints, row_sources
+from .adjoint_factors import LinearForm, plan_adjoints, row_sources, split_sign
 from .environment import template_environment
 from .inplace import InPlaceEmitter
 from .printers import numpy_code
@@ -71,6 +71,13 @@ def _columns(spec: CellSpec, group: LinearGroup) -> list[_Columns]:
 def _rows(order: tuple[str, ...]) -> list[_StackView]:
     """Row ranges of the members ``order`` (targets) inside a stacked buffer."""
     return [_StackView(target, _size(k, 0), _size(k + 1, 0)) for k, target in enumerate(order)]
+
+
+#: Slices of a forward value's history: at step ``t`` (``<state>_prev``, then ``<state>``), for
+#: a block of adjoint factors ``t0 … t``, and for a chunk of weight gradients ``t … t_end − 1``.
+_STEP = ("t", "t + 1")
+_FACTOR_BLOCK = ("t0:t + 1", "t0 + 1:t + 2")
+_CHUNK = ("t:t_end", "t + 1:t_end + 1")
 
 
 def _spec_order(group: LinearGroup) -> tuple[str, ...]:
@@ -398,21 +405,43 @@ class _KernelBuilder:
         names += self.backward_emitter.scratch_names()
         return [f"{name} = np.empty((B, H), dtype)" for name in names]
 
-    def forward_name_binding(self, name: str, block: bool) -> str | None:
-        """Source of a forward value at step ``t`` (or, for ``block``, steps ``t0 … t``)."""
-        steps = "t0:t + 1" if block else "t"
-        next_steps = "t0 + 1:t + 2" if block else "t + 1"
+    def forward_name_binding(self, name: str, steps: tuple[str, str] = _STEP) -> str | None:
+        """Source of a forward value at the steps ``steps`` (see :data:`_STEP`), if cached."""
+        now, after = steps
         for state in self.spec.state_names:
             if name == previous(state):
-                return f"{state}_seq[{steps}]"
+                return f"{state}_seq[{now}]"
             if name == state:
-                return f"{state}_seq[{next_steps}]"
+                return f"{state}_seq[{after}]"
         if name in self.derivation.cached:
             if self.is_linear_target(name):
                 k, row = self.linear_rows[name]
-                return f"a_stack{k}_seq[{steps}, :, {row.start}:{row.stop}]"
-            return f"{name}_seq[{steps}]"
+                return f"a_stack{k}_seq[{now}, :, {row.start}:{row.stop}]"
+            return f"{name}_seq[{now}]"
         return None
+
+    def chunked_parameter_terms(self, name: str) -> list[tuple[bool, str, str | None]] | None:
+        """Terms of a parameter adjoint summable a block of steps at once, if all are.
+
+        A term qualifies when it reads a stacked row's adjoint (kept for the whole block) times
+        a cached forward value or ±1. Returns ``(negative, row slice, values or None)``.
+        """
+        terms: list[tuple[bool, str, str | None]] = []
+        for term in self.plan.forms[name].terms:
+            row_name = term.source.name[2:]
+            if not term.source.name.startswith("d_") or row_name not in self.linear_rows:
+                return None
+            negative, bare = split_sign(term.coefficient)
+            k, row = self.linear_rows[row_name]
+            rows = f"da_stack{k}_chunk[: t_end - t, :, {row.start}:{row.stop}]"
+            if bare == 1:
+                terms.append((negative, rows, None))
+                continue
+            source = self.forward_name_binding(bare.name, _CHUNK) if bare.is_Symbol else None
+            if source is None:
+                return None
+            terms.append((negative, rows, source))
+        return terms
 
     def factor_block(self) -> list[str]:
         """At the first step of a block (going backward), compute its factors at once."""
@@ -422,7 +451,7 @@ class _KernelBuilder:
         )
         body = ["t0 = t - factor_step"]
         for name in needed:
-            source = self.forward_name_binding(name, block=True)
+            source = self.forward_name_binding(name, _FACTOR_BLOCK)
             if source is not None:
                 body.append(f"{name} = {source}")
         body.append("block = factors[: t + 1 - t0]")
@@ -459,8 +488,13 @@ class _KernelBuilder:
         }
         # Symbols the per-step statements read (forward values, factors, stored adjoints).
         read: set[str] = set()
+        chunked = {
+            a.name
+            for a in derivation.parameter_adjoints
+            if self.chunked_parameter_terms(a.name) is not None
+        }
         for name, form in plan.forms.items():
-            if name not in run_rows:
+            if name not in run_rows and name not in chunked:
                 read |= {s.name for s in form.expr.free_symbols}
         for runs in plan.row_runs.values():
             read |= {source.name for _, _, source in runs}
@@ -479,11 +513,11 @@ class _KernelBuilder:
             if factor.name in read:
                 lines.append(f"{factor.name} = factors_t[:, {factor.index}]")
         forward_names = sorted(
-            {n for n in read if self.forward_name_binding(n, block=False) is not None},
+            {n for n in read if self.forward_name_binding(n) is not None},
             key=self.forward_order,
         )
         for name in forward_names:
-            lines.append(f"{name} = {self.forward_name_binding(name, block=False)}")
+            lines.append(f"{name} = {self.forward_name_binding(name)}")
         output = self.spec.output_state
         for state in self.spec.state_names:
             seed = seed_symbol(state).name
@@ -501,6 +535,8 @@ class _KernelBuilder:
             self.adjoint_buffers.append(name)
             lines += self.assign_form(name, plan.forms[stage.target])
         for adjoint in derivation.parameter_adjoints:
+            if adjoint.name in chunked:
+                continue  # summed with the weight gradients, a block of steps at once
             buffer = f"d_{adjoint.name}_step"
             self.parameter_step_buffers.append(buffer)
             lines += self.assign_form(buffer, plan.forms[adjoint.name])
@@ -645,6 +681,14 @@ class _KernelBuilder:
                     )
                     input_assigned = True
             body.append(f"db_stack{k} += da_stack{k}_flat.sum(axis=0)")
+        for adjoint in self.derivation.parameter_adjoints:
+            for negative, rows, values in self.chunked_parameter_terms(adjoint.name) or []:
+                operator = "-=" if negative else "+="
+                if values is None:
+                    total = f"{rows}.sum(axis=(0, 1))"
+                else:
+                    total = f'np.einsum("tbh,tbh->h", {rows}, {values})'
+                body.append(f"d_{adjoint.name}_sum {operator} {total}")
         return [
             "if chunk_step == 0:",
             "    # Steps t … t_end − 1 are done: fold them into the weight gradients.",
