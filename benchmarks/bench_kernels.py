@@ -96,6 +96,11 @@ DEFAULT_CELLS = ("lstm", "gru", "gru_torch", "peephole_lstm")
 BASELINE_CELL = "lstm"
 #: A timing sample repeats a call until it lasts at least this long (seconds).
 MIN_SAMPLE_S = 0.02
+#: Untimed pause before every sample. On 2 cores, interleaved torch and NumPy slow each other
+#: down, most likely because the worker threads of the library that ran last still spin on the
+#: other core. Measured: torch training at float32 (50, 32, 128, 256) took 22-90 ms across runs
+#: without a pause and 12.5-12.8 ms with this one; the NumPy kernels were unaffected.
+SETTLE_S = 0.12
 #: The same with ``--quick``, where the numbers only prove that the script works.
 QUICK_MIN_SAMPLE_S = 0.004
 #: Names of the profile's parts, in the order the table shows them.
@@ -670,11 +675,13 @@ def time_interleaved(
     repeats: int,
     warmup: int = 1,
     min_sample_s: float = MIN_SAMPLE_S,
+    settle_s: float = 0.0,
 ) -> dict[str, dict[str, float]]:
     """Time every call in turn, ``repeats`` rounds, after ``warmup`` untimed rounds.
 
     A call faster than ``min_sample_s`` is repeated inside its sample (the count is fixed
-    from the warm-up), and the sample divided by the count.
+    from the warm-up), and the sample divided by the count. Every sample starts after an
+    untimed pause of ``settle_s`` seconds (see :data:`SETTLE_S`).
 
     Returns
     -------
@@ -695,6 +702,8 @@ def time_interleaved(
         for _ in range(repeats):
             for name, call in calls.items():
                 n = number[name]
+                if settle_s:
+                    time.sleep(settle_s)
                 start = time.perf_counter()
                 for _ in range(n):
                     call()
@@ -887,6 +896,7 @@ def run(
     repeats: int,
     use_torch: bool,
     min_sample_s: float = MIN_SAMPLE_S,
+    settle_s: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Benchmark every (dtype, size, cell); one record per (cell, kernel, dtype, size).
 
@@ -895,7 +905,7 @@ def run(
     groups : mapping
         Cell name to its kernels (name to module), e.g. ``{"gru": {"gen": gru}}``; the GEMM
         limit and the torch reference come from the cell's committed kernel.
-    sizes, dtypes, repeats, use_torch, min_sample_s
+    sizes, dtypes, repeats, use_torch, min_sample_s, settle_s
         What to time and how (see :func:`time_interleaved`).
     """
     threads = blas_threads()
@@ -904,7 +914,7 @@ def run(
         for size in sizes:
             for cell, kernels in groups.items():
                 group = time_group(
-                    cell, kernels, size, dtype, repeats, use_torch, threads, min_sample_s
+                    cell, kernels, size, dtype, repeats, use_torch, threads, min_sample_s, settle_s
                 )
                 records += group
                 print("\n".join(format_table(group).splitlines()[2:]), file=sys.stderr, flush=True)
@@ -920,6 +930,7 @@ def time_group(
     use_torch: bool,
     threads: int,
     min_sample_s: float = MIN_SAMPLE_S,
+    settle_s: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Time one cell's kernels and their contenders at one (dtype, size), interleaved."""
     committed = load_cell(cell)
@@ -942,7 +953,7 @@ def time_group(
     for mode, call in gemm_calls(committed, p).items():
         calls[f"gemm:{mode}"] = call
     calls["gemm:fb_tiny"] = gemm_calls(committed, tiny)["fb"]
-    timings = time_interleaved(calls, repeats, min_sample_s=min_sample_s)
+    timings = time_interleaved(calls, repeats, min_sample_s=min_sample_s, settle_s=settle_s)
     return [
         _record(cell, name, kernel, p, timings, reference if torch_ is not None else None)
         for name, kernel in kernels.items()
@@ -1120,6 +1131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "without --cell, only the lstm cell is timed",
     )
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds (default 7)")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"untimed pause before every sample (default {SETTLE_S}, 0 with --quick)",
+    )
     parser.add_argument("--size", action="append", default=[], metavar="T,B,D,H")
     parser.add_argument("--dtype", action="append", default=[], choices=["float32", "float64"])
     parser.add_argument("--no-torch", action="store_true", help="skip torch even if importable")
@@ -1150,12 +1168,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not use_torch:
         print("note: torch not importable (or --no-torch): torch columns are n/a")
     min_sample_s = QUICK_MIN_SAMPLE_S if args.quick else MIN_SAMPLE_S
+    settle_s = args.settle if args.settle is not None else (0.0 if args.quick else SETTLE_S)
     # Keep what is alive now (modules, torch, kernels) out of every later collection: the
     # collections between timing rounds then cost only what the timed calls left behind.
     gc.collect()
     gc.freeze()
     try:
-        records = run(groups, sizes, dtypes, repeats, use_torch, min_sample_s)
+        records = run(groups, sizes, dtypes, repeats, use_torch, min_sample_s, settle_s)
     finally:
         gc.unfreeze()
     print(f"\nmedians of {repeats} interleaved runs (ratios < 1: the kernel is faster)")
@@ -1164,6 +1183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     payload: dict[str, Any] = {
         "machine": info,
         "repeats": repeats,
+        "settle_s": settle_s,
         "quick": args.quick,
         "cells": list(groups),
         "records": records,

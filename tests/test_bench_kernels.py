@@ -227,3 +227,12 @@ def test_page_renders_results_written_before_several_cells(tmp_path: Path) -> No
     assert "gen_fb/base_fb <= 0.9" in page
     assert "nn.LSTM" in page
     assert "None" not in page
+
+
+def test_every_timed_sample_starts_after_the_settle_pause(monkeypatch):
+    """With ``settle_s`` set, each sample of each contender is preceded by one untimed pause."""
+    pauses: list[float] = []
+    monkeypatch.setattr(bench.time, "sleep", pauses.append)
+    calls = {"a": lambda: None, "b": lambda: None}
+    bench.time_interleaved(calls, repeats=3, warmup=1, min_sample_s=0.0, settle_s=0.25)
+    assert pauses == [0.25] * 6
