@@ -99,6 +99,38 @@ def test_user_spec_gradcheck_passes(capsys):
     assert "mgu: central finite differences" in capsys.readouterr().out
 
 
+SAME_STEP_STATE_CELL = """\
+cell stateop
+title "Output gate reading the new cell state through a matrix"
+summary "A linear map whose operand is a state written earlier in the same step."
+
+input x        doc="input"
+state h        doc="hidden state"  output
+state C        doc="cell state"
+param W_f      doc="forget weights"
+param b_f      doc="forget bias"
+param W_o      doc="output weights"
+param b_o      doc="output bias"
+value f        doc="forget gate"
+value o        doc="output gate"
+
+a_f = W_f @ [h_prev, x] + b_f
+f = sigmoid(a_f)
+C = f * C_prev + (1 - f) * tanh(a_f)
+a_o = W_o @ [C, x] + b_o
+o = sigmoid(a_o)
+h = o * tanh(C)
+"""
+
+
+def test_linear_map_on_a_state_of_the_same_step_passes_gradcheck(tmp_path, capsys):
+    """A weight acting on a state written earlier in the step gets the right gradient."""
+    spec = tmp_path / "stateop.cell"
+    spec.write_text(SAME_STEP_STATE_CELL)
+    assert main(["gradcheck", "--spec", str(spec)]) == 0
+    assert "W_o" in capsys.readouterr().out
+
+
 def test_malformed_user_spec_exits_2_naming_file_and_line(tmp_path, capsys):
     """A spec with an unknown function exits 2 with file:line: problem and writes nothing."""
     bad = tmp_path / "bad.cell"

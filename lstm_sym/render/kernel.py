@@ -84,15 +84,6 @@ def _spec_order(group: LinearGroup) -> tuple[str, ...]:
     return tuple(m.target for m in group.maps)
 
 
-def _history(spec: CellSpec, name: str) -> str:
-    """Source of an operand's values at steps ``t … t_end − 1`` (weight-gradient GEMMs)."""
-    if name == spec.input_name:
-        return "xs[t:t_end]"
-    if name.endswith("_prev"):
-        return f"{name[: -len('_prev')]}_seq[t:t_end]"
-    return f"{name}_seq[t:t_end]"
-
-
 class _KernelBuilder:
     def __init__(self, derivation: Derivation) -> None:
         self.derivation = derivation
@@ -420,6 +411,19 @@ class _KernelBuilder:
             return f"{name}_seq[{now}]"
         return None
 
+    def operand_history(self, operand: str) -> str:
+        """Source of a linear map's operand at steps ``t … t_end − 1`` (weight gradients).
+
+        A state written in the same step (``W @ [C, x]`` after ``C = …``) is read one slot
+        later in its history than its previous value; :meth:`forward_name_binding` knows both.
+        """
+        if operand == self.spec.input_name:
+            return "xs[t:t_end]"
+        source = self.forward_name_binding(operand, _CHUNK)
+        if source is None:  # pragma: no cover - operands of linear maps are always cached
+            raise AssertionError(f"operand {operand!r} has no history")
+        return source
+
     def chunked_parameter_terms(self, name: str) -> list[tuple[bool, str, str | None]] | None:
         """Terms of a parameter adjoint summable a block of steps at once, if all are.
 
@@ -669,7 +673,7 @@ class _KernelBuilder:
                 f"da_stack{k}_flat = da_stack{k}_chunk[: t_end - t].reshape({rows}, {width})"
             )
             for c in _columns(self.spec, group):
-                history = _history(self.spec, c.operand)
+                history = self.operand_history(c.operand)
                 body.append(
                     f"_matmul_into(da_stack{k}_flat.T, {history}.reshape({rows}, {c.width}), "
                     f"dW_stack{k}[:, {c.start}:{c.stop}], accumulate=t_end < T)"
