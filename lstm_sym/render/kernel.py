@@ -112,18 +112,17 @@ class _KernelBuilder:
             k: [rows for block in blocks for rows in block.sigmoid_rows]
             for k, blocks in self.blocks.items()
         }
-        halved = frozenset(
+        self.halved = frozenset(
             self.row_orders[k][position]
             for k, ranges in self.halved_rows.items()
             for first, stop in ranges
             for position in range(first, stop)
         )
-        self.halved = halved
-        self.plan = plan_adjoints(derivation, self.row_orders, halved)
+        self.plan = plan_adjoints(derivation, self.row_orders, self.halved)
         self.block_outputs = {
-            output: (block, j)
+            output
             for blocks in self.blocks.values()
-            for j, block in enumerate(blocks)
+            for block in blocks
             for output in block.outputs
         }
         # Where each linear-map target lives: the rows of its group's stacked pre-activations.
@@ -135,6 +134,12 @@ class _KernelBuilder:
         self.cached_groups = sorted(
             {self.linear_rows[n][0] for n in derivation.cached if n in self.linear_rows}
         )
+        # Parameter adjoints summed a block of steps at a time with the weight gradients.
+        self.chunked_parameters = {
+            a.name: terms
+            for a in derivation.parameter_adjoints
+            if (terms := self.chunked_parameter_terms(a.name)) is not None
+        }
         self.forward_emitter = InPlaceEmitter()
         self.backward_emitter = InPlaceEmitter()
         self.factor_emitter = InPlaceEmitter("block_work")
@@ -492,13 +497,8 @@ class _KernelBuilder:
         }
         # Symbols the per-step statements read (forward values, factors, stored adjoints).
         read: set[str] = set()
-        chunked = {
-            a.name
-            for a in derivation.parameter_adjoints
-            if self.chunked_parameter_terms(a.name) is not None
-        }
         for name, form in plan.forms.items():
-            if name not in run_rows and name not in chunked:
+            if name not in run_rows and name not in self.chunked_parameters:
                 read |= {s.name for s in form.expr.free_symbols}
         for runs in plan.row_runs.values():
             read |= {source.name for _, _, source in runs}
@@ -539,7 +539,7 @@ class _KernelBuilder:
             self.adjoint_buffers.append(name)
             lines += self.assign_form(name, plan.forms[stage.target])
         for adjoint in derivation.parameter_adjoints:
-            if adjoint.name in chunked:
+            if adjoint.name in self.chunked_parameters:
                 continue  # summed with the weight gradients, a block of steps at once
             buffer = f"d_{adjoint.name}_step"
             self.parameter_step_buffers.append(buffer)
@@ -685,14 +685,14 @@ class _KernelBuilder:
                     )
                     input_assigned = True
             body.append(f"db_stack{k} += da_stack{k}_flat.sum(axis=0)")
-        for adjoint in self.derivation.parameter_adjoints:
-            for negative, rows, values in self.chunked_parameter_terms(adjoint.name) or []:
+        for name, terms in self.chunked_parameters.items():
+            for negative, rows, values in terms:
                 operator = "-=" if negative else "+="
                 if values is None:
                     total = f"{rows}.sum(axis=(0, 1))"
                 else:
                     total = f'np.einsum("tbh,tbh->h", {rows}, {values})'
-                body.append(f"d_{adjoint.name}_sum {operator} {total}")
+                body.append(f"d_{name}_sum {operator} {total}")
         return [
             "if chunk_step == 0:",
             "    # Steps t … t_end − 1 are done: fold them into the weight gradients.",

@@ -71,6 +71,7 @@ def activation_kinds(derivation: Derivation) -> dict[str, tuple[str, str]]:
     for stage in derivation.stages:
         if isinstance(stage, ForwardValue):
             uses.update(symbol.name for symbol in stage.expr.free_symbols)
+    linear_targets = {m.target for group in derivation.groups for m in group.maps}
     kinds: dict[str, tuple[str, str]] = {}
     for stage in derivation.stages:
         if not isinstance(stage, ForwardValue) or stage.equation is None:
@@ -79,7 +80,6 @@ def activation_kinds(derivation: Derivation) -> dict[str, tuple[str, str]]:
         if not isinstance(expr, (sigmoid, sympy.tanh)) or not expr.args[0].is_Symbol:
             continue
         target = expr.args[0].name
-        linear_targets = {m.target for group in derivation.groups for m in group.maps}
         if (
             target in linear_targets
             and uses[target] == 1
