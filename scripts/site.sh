@@ -3,6 +3,8 @@
 # The build verifies every kernel first and fails if a check fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The verification page runs the torch oracle: torch is pinned to the CPU wheel as in test.sh.
+python -m pip install --quiet torch==2.13.0
 python -m pip install --quiet -e ".[docs]"
 lstm-sym regenerate
 if [ "${1:-build}" = "serve" ]; then
