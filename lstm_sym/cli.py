@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 
 from . import __version__
+from .console import Progress, silence_stdout
 from .derive import Derivation, LinearGroup, derive
 from .regenerate import (
     builtin_artifacts,
@@ -28,8 +29,12 @@ from .spec.model import CellSpec
 __all__ = ["main"]
 
 
+#: The status line of long commands, on standard error (``\r`` only on a terminal).
+_STATUS = Progress()
+
+
 def _progress(message: str) -> None:
-    print(f"  … {message}", file=sys.stderr, flush=True)
+    _STATUS.update(f"  … {message}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,7 +125,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    A reader that goes away (``lstm-sym list | head -1``) ends the program quietly with
+    status 141, as a pipe's writer killed by SIGPIPE would; Ctrl-C ends it with one line
+    and status 130. Neither prints a traceback.
+    """
+    try:
+        status = _run(argv)
+        _STATUS.done()
+        return status
+    except KeyboardInterrupt:
+        _STATUS.done()
+        print("lstm-sym: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        silence_stdout()
+        return 141
+
+
+def _run(argv: Sequence[str] | None) -> int:
     arguments = _parser().parse_args(argv)
     try:
         if arguments.command == "regenerate":
@@ -151,6 +175,8 @@ def _regenerate(arguments: argparse.Namespace) -> int:
             print("lstm-sym: error: --out needs --spec", file=sys.stderr)
             return 2
         root = arguments.root or repository_root()
+        if arguments.root is None and not _is_checkout(root):
+            return _not_a_checkout(root)
         cells = builtin_artifacts(root=root, progress=_progress)
     files: dict[str, str] = {}
     for cell in cells:
@@ -174,6 +200,21 @@ def _regenerate(arguments: argparse.Namespace) -> int:
         f"{time.perf_counter() - started:.2f} s"
     )
     return 0
+
+
+def _is_checkout(root: Path) -> bool:
+    """Whether ``root`` is a checkout of the project (generated files live beside the specs)."""
+    return (root / "mkdocs.yml").is_file() and (root / "lstm_sym" / "spec" / "cells").is_dir()
+
+
+def _not_a_checkout(root: Path) -> int:
+    print(
+        f"lstm-sym: error: '{root}' is not a checkout of lstm_sym: the built-in cells are "
+        "regenerated inside a clone of the repository (or pass --root DIR); for your own "
+        "cell use --spec FILE --out DIR",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _load_generated(source: str, name: str) -> ModuleType:

@@ -24,9 +24,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: The build-time budget of the issue, on two cores.
-BUILD_BUDGET_S = 20.0
-
 #: Pages of the navigation, as built paths (use_directory_urls).
 NAV_PAGES = (
     "index.html",

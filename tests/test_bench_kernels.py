@@ -236,3 +236,8 @@ def test_every_timed_sample_starts_after_the_settle_pause(monkeypatch):
     calls = {"a": lambda: None, "b": lambda: None}
     bench.time_interleaved(calls, repeats=3, warmup=1, min_sample_s=0.0, settle_s=0.25)
     assert pauses == [0.25] * 6
+
+
+def test_every_timed_tooling_command_has_a_printed_budget(tmp_path: Path) -> None:
+    """Each tooling command the benchmark times has a budget to print beside its time."""
+    assert set(bench.tooling_commands(tmp_path)) == set(bench.TOOLING_BUDGETS_S)
