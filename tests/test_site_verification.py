@@ -6,6 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
+
 from lstm_sym.site import mathjax, verification
 from lstm_sym.site.verification import CellReport
 
@@ -80,6 +82,38 @@ def test_fingerprint_changes_with_the_sources(tmp_path: Path) -> None:
     before = verification.fingerprint([tmp_path])
     kernel.write_text("x = 2\n")
     assert verification.fingerprint([tmp_path]) != before
+
+
+def test_an_identical_copy_elsewhere_has_the_same_fingerprint(tmp_path: Path) -> None:
+    """The fingerprint reads relative names and contents, not where the checkout lies."""
+    for name in ("one", "two"):
+        kernel = tmp_path / name / "lstm_sym" / "kernels" / "lstm.py"
+        kernel.parent.mkdir(parents=True)
+        kernel.write_text("x = 1\n")
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert verification.fingerprint([one]) == verification.fingerprint([two, two])
+
+
+def test_stored_reports_are_found_only_under_their_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the cache folder set, reports stored under a key load back; other keys find none."""
+    monkeypatch.setenv(verification.CACHE_ENV, str(tmp_path))
+    verification.store_cached("abc", [_report()])
+    assert verification.load_cached("abc") == [_report()]
+    assert verification.load_cached("abd") is None
+    assert [p.name for p in tmp_path.iterdir()] == ["abc.json"]
+
+
+def test_without_the_cache_folder_nothing_is_stored_or_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unset, the default, no report is written or read: every build process verifies."""
+    monkeypatch.delenv(verification.CACHE_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    verification.store_cached("abc", [_report()])
+    assert verification.load_cached("abc") is None
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_mathjax_is_found_in_the_installed_package() -> None:

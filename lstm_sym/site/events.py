@@ -73,7 +73,7 @@ class BuildState:
     def start_verification(self) -> None:
         """Start the verification child, unless these exact sources were verified already."""
         self.key = verification.fingerprint(self.roots())
-        cached = self.cache.get(self.key)
+        cached = self.cache.get(self.key) or verification.load_cached(self.key)
         if cached is not None:
             self.reports = cached
         else:
@@ -99,7 +99,9 @@ class BuildState:
         message = verification.failure_message(self.reports)
         if message is not None:
             raise PluginError(f"lstm_sym: kernel verification failed\n{message}")
-        self.cache[self.key] = self.reports
+        if self.key not in self.cache:
+            self.cache[self.key] = self.reports
+            verification.store_cached(self.key, self.reports)
         return self.reports
 
     def cancel(self) -> None:

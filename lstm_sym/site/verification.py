@@ -21,22 +21,26 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CACHE_ENV",
     "MARKER",
     "CellReport",
     "VerificationError",
     "VerificationRun",
     "failure_message",
     "fingerprint",
+    "load_cached",
     "main",
     "parse_reports",
     "render_markdown",
     "start",
+    "store_cached",
 ]
 
 #: The line in ``docs/verification.md`` that the build replaces with the report.
@@ -161,17 +165,61 @@ def fingerprint(roots: Iterable[Path]) -> str:
         A hex digest that changes whenever a ``.py``, ``.cell`` or ``.jinja`` file changes.
     """
     digest = hashlib.sha256()
-    digest.update(os.environ.get("PYTHONPATH", "").encode())
     digest.update(sys.executable.encode())
+    seen: set[Path] = set()
     for root in roots:
         package = root / "lstm_sym"
-        if not package.is_dir():
+        if not package.is_dir() or package.resolve() in seen:
             continue
+        seen.add(package.resolve())
+        # Relative names and contents only: an identical copy of the checkout elsewhere (the
+        # test suite builds several) has the same fingerprint, and so can share its results.
+        digest.update(b"\0root\0")
         for path in sorted(package.rglob("*")):
             if path.suffix in {".py", ".cell", ".jinja"} and "__pycache__" not in path.parts:
-                digest.update(str(path).encode())
-                digest.update(path.read_bytes())
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+#: Environment variable naming a folder that keeps passing verification reports by
+#: :func:`fingerprint`, so that other build processes of identical sources (the test suite
+#: builds several copies of the checkout) reuse them. Unset, the default, every build process
+#: verifies afresh; a build never reads reports of sources other than its own.
+CACHE_ENV = "LSTM_SYM_VERIFICATION_CACHE"
+
+
+def _cache_file(key: str) -> Path | None:
+    folder = os.environ.get(CACHE_ENV, "")
+    return Path(folder) / f"{key}.json" if folder else None
+
+
+def load_cached(key: str) -> list[CellReport] | None:
+    """Reports stored under ``key`` in the folder named by :data:`CACHE_ENV`, if any."""
+    path = _cache_file(key)
+    if path is None or not path.is_file():
+        return None
+    try:
+        return parse_reports(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store_cached(key: str, reports: Sequence[CellReport]) -> None:
+    """Keep passing ``reports`` under ``key`` (atomically), when :data:`CACHE_ENV` is set."""
+    path = _cache_file(key)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps({"reports": [_serialise(r) for r in reports]})
+    handle, temporary = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(payload)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _child_env(root: Path) -> dict[str, str]:
