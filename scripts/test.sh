@@ -17,4 +17,5 @@ lstm-sym regenerate --check
 scripts/check
 python scripts/mutation_check.py
 python benchmarks/bench_kernels.py --quick
-python -m pytest -q "$@"
+# Two worker processes (pytest-xdist); the tests that read the built site share one worker.
+python -m pytest -q -n 2 --dist loadgroup "$@"

@@ -101,11 +101,6 @@ def free_port() -> int:
         return port
 
 
-#: Builds in this test session share passing verification reports of identical sources (the
-#: copies of the checkout that several tests build); changed sources are verified afresh.
-os.environ.setdefault("LSTM_SYM_VERIFICATION_CACHE", str(_temp_dir("lstm_sym_verification_cache_")))
-
-
 @functools.cache
 def site_port() -> int:
     """The port the built site is served on; its site_url names it (instant navigation)."""

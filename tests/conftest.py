@@ -1,0 +1,34 @@
+"""Settings shared by every test module of the suite.
+
+The suite runs in two worker processes (``pytest -n 2``, pytest-xdist) in
+``scripts/test.sh``; it also runs unchanged in one process (plain ``pytest``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+
+import pytest
+
+#: Site builds of identical sources share passing verification reports through this folder
+#: (see lstm_sym.site.verification.CACHE_ENV). It is set here, at start-up, so that every
+#: worker process inherits the same folder.
+if "LSTM_SYM_VERIFICATION_CACHE" not in os.environ:
+    _CACHE = tempfile.mkdtemp(prefix="lstm_sym_verification_cache_")
+    os.environ["LSTM_SYM_VERIFICATION_CACHE"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
+
+#: Helpers of site_support that read the one strict build of the repository's site.
+_BUILT_SITE_HELPERS = {"built_site", "require_built_site", "site_port"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep every test that reads the shared built site in one worker (one build, not two)."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and _BUILT_SITE_HELPERS & set(vars(module)):
+            item.add_marker(pytest.mark.xdist_group("built-site"))
