@@ -30,21 +30,29 @@ RELATIVE_TOLERANCE = 1e-12
 
 
 @pytest.fixture(scope="module")
-def explorer_page() -> Iterator[tuple[Page, list[str]]]:
-    """The explorer page, loaded once, and the errors it reports to the console."""
+def site_and_browser() -> Iterator[tuple[str, Browser]]:
+    """The shared built site served on its own port, and Debian's Chromium, headless."""
     with (
         serve(require_built_site(), port=site_port()) as url,
         sync_playwright() as playwright,
     ):
-        browser: Browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(url + "explore/", wait_until="load")
-        page.wait_for_function("() => window.lstmSymExplorer && window.lstmSymExplorer.explorer")
-        yield page, errors
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield url, browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def explorer_page(site_and_browser: tuple[str, Browser]) -> Iterator[tuple[Page, list[str]]]:
+    """The explorer page, loaded once, and the errors it reports to the console."""
+    url, browser = site_and_browser
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(url + "explore/", wait_until="load")
+    page.wait_for_function("() => window.lstmSymExplorer && window.lstmSymExplorer.explorer")
+    yield page, errors
+    page.close()
 
 
 def _random_point(cell: str, rng: np.random.Generator) -> dict[str, Any]:
@@ -167,6 +175,30 @@ def test_moving_a_slider_updates_the_displayed_output(
     states, _ = _kernel_step("lstm", inputs)
     assert _relative_error(evaluated, states["h"]) <= RELATIVE_TOLERANCE
     assert not errors
+
+
+def test_explorer_starts_after_instant_navigation(site_and_browser: tuple[str, Browser]) -> None:
+    """Following the navigation link to the page (Material's instant loading, no full reload)
+    builds the explorer, and it computes: moving a slider changes the displayed h_t."""
+    url, browser = site_and_browser
+    page = browser.new_page()
+    try:
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "gates/output/", wait_until="load")
+        page.evaluate("() => { window.__lstmSymNoReload = true; }")
+        page.locator("a.md-nav__link[href$='explore/']").first.click()
+        page.wait_for_url("**/explore/")
+        page.wait_for_selector("#lse-cell option", state="attached")
+        assert page.evaluate("() => window.__lstmSymNoReload === true"), "page fully reloaded"
+        shown = page.locator('[data-output="value-h"]')
+        before = shown.get_attribute("data-value")
+        page.focus('input[type="range"][data-key="x"]')
+        page.keyboard.press("ArrowLeft")
+        assert shown.get_attribute("data-value") != before
+        assert not errors
+    finally:
+        page.close()
 
 
 def test_spec_text_enters_the_script_only_json_encoded() -> None:

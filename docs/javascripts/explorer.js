@@ -232,6 +232,11 @@
     node.dataset.value = String(x);
   }
 
+  function clamp(x, range) {
+    const [min, max, step] = range;
+    return Math.min(max, Math.max(min, Math.round(x / step) * step));
+  }
+
   function seededRandom(seed) {
     let a = seed >>> 0;
     return function () {
@@ -321,6 +326,12 @@
       element("option", { value: "direct" }, ["pre-activations directly"]),
     ]);
     mode.addEventListener("change", () => {
+      if (mode.value === "direct" && !this.direct) {
+        // Start the pre-activation sliders where the weights and biases put them.
+        const { v } = this.evaluateNow();
+        const values = this.values[this.cellName];
+        for (const m of this.cell().linearMaps) values[m.target] = clamp(v[m.target], RANGES.pre);
+      }
       this.direct = mode.value === "direct";
       this.renderControls();
       this.update();
@@ -375,6 +386,10 @@
     const inputs = inputsOf(cell, values);
     if (this.direct) for (const m of cell.linearMaps) inputs[m.target] = values[m.target];
     const v = forwardValues(cell, inputs, this.direct);
+    if (this.direct) {
+      // Pre-activations set directly depend on nothing: no gradient flows back through W.
+      for (const m of cell.linearMaps) v[m.weight] = v[m.weight].map((row) => row.map(() => 0));
+    }
     const back = cell.backward(v, seeds(cell, inputs));
     return { v: v, back: back };
   };
@@ -382,8 +397,9 @@
   Explorer.prototype.update = function () {
     const cell = this.cell();
     const { v, back } = this.evaluateNow();
+    const linear = new Set(cell.linearMaps.map((m) => m.target));
     const locals = cell.localDerivatives
-      .filter((l) => !own(cell.parameters, l.wrt))
+      .filter((l) => !own(cell.parameters, l.wrt) && !(this.direct && linear.has(l.of)))
       .map((l) => ({ of: l.of, wrt: l.wrt, value: l.value(v) }));
     this.figure.replaceChildren(diagram(cell, v, back.adjoints, locals, this.direct));
     this.tables.replaceChildren(valueTable(cell, v, back.adjoints, back.gradients), localTable(locals));
@@ -570,8 +586,8 @@
     root.replaceChildren();
     const lengthSpec = { key: "T", label: "steps T", range: [2, 100, 1] };
     const sequence = element("select", { id: "lse-sequence" }, [
-      element("option", { value: "spike" }, ["a spike at step 1, then zeros"]),
-      element("option", { value: "random" }, ["random inputs in (−1, 1)"]),
+      element("option", { value: "spike" }, ["spike at t = 1, then 0"]),
+      element("option", { value: "random" }, ["random in (−1, 1)"]),
     ]);
     sequence.addEventListener("change", () => {
       this.sequence = sequence.value;
@@ -682,7 +698,8 @@
     const parts = carried.map((s) => "|∂" + cell.output + "_T/∂" + s + "_0| = " + format(first(ours, s)));
     this.readout.textContent =
       "After T = " + xs.length + " steps, " + cell.name + ": " + parts.join(", ") +
-      "; rnn: |∂h_T/∂h_0| = " + format(first(rnn, "h")) + ".";
+      "; rnn: |∂h_T/∂h_0| = " + format(first(rnn, "h")) + "." +
+      (explorer.direct ? " (The strip always runs on the weights and biases.)" : "");
   };
 
   // ---- a small line plot ------------------------------------------------------------------
@@ -715,13 +732,13 @@
     });
     svg.append(axes);
     const every = logarithmic ? Math.max(1, Math.ceil((high - low) / 5)) : 0;
-    const ticks = logarithmic ? [] : [low, high];
+    const ticks = logarithmic ? [] : low < 0 && high > 0 ? [low, 0, high] : [low, high];
     for (let tick = high; logarithmic && tick >= low; tick -= every) ticks.push(tick);
     for (const value of ticks) {
       const y = top + (1 - (value - low) / (high - low)) * (height - top - bottom);
       svg.append(svgElement("path", { d: "M" + left + "," + y + " H" + (width - right), class: "lse-grid" }));
       const text = svgElement("text", { x: String(left - 4), y: String(y + 4), class: "lse-tick", "text-anchor": "end" });
-      text.textContent = logarithmic ? "1e" + Math.round(value) : format(value);
+      text.textContent = logarithmic ? "1e" + Math.round(value) : value.toFixed(2);
       svg.append(text);
     }
     for (const [t, anchor] of [[ts[0], "start"], [ts[ts.length - 1], "end"]]) {
@@ -757,6 +774,12 @@
 
   // ---- start ----------------------------------------------------------------------------
 
+  // Material's instant navigation may run this file again on a later visit: keep one API.
+  if (window.lstmSymExplorer && typeof window.lstmSymExplorer.start === "function") {
+    window.lstmSymExplorer.start();
+    return;
+  }
+
   const api = {
     evaluate: evaluate,
     throughTime: throughTime,
@@ -769,10 +792,17 @@
 
   function start() {
     const root = document.getElementById("lstm-sym-explorer");
-    if (!root || root.dataset.started === "true" || !window.lstmSymCells) return;
+    if (!root || root.dataset.started === "true") return;
+    if (!window.lstmSymCells) {
+      // Scripts inserted by instant navigation load in any order: wait for the arithmetic.
+      const script = document.querySelector('script[src$="explorer-cells.js"]');
+      if (script) script.addEventListener("load", start, { once: true });
+      return;
+    }
     root.dataset.started = "true";
     api.explorer = new Explorer(root);
   }
+  api.start = start;
 
   if (window.document$ && typeof window.document$.subscribe === "function") {
     window.document$.subscribe(start);
