@@ -138,9 +138,9 @@
   /** Slider descriptions of a cell: key, label, group, range, and how to read it into inputs. */
   function slidersOf(cell) {
     const list = [];
-    list.push({ key: cell.input, label: cell.input + "_t", group: "inputs", range: RANGES.input });
+    list.push({ key: cell.input, label: cell.input, group: "inputs", range: RANGES.input });
     for (const s of cell.states) {
-      list.push({ key: s + "_prev", label: s + "_{t-1}", group: "inputs", range: RANGES.state });
+      list.push({ key: s + "_prev", label: s + "_prev", group: "inputs", range: RANGES.state });
     }
     const weights = new Set(cell.linearMaps.map((m) => m.weight));
     const operands = Object.fromEntries(cell.linearMaps.map((m) => [m.weight, m.operands]));
@@ -166,7 +166,7 @@
       list.push({ key: m.target, label: m.target, group: "direct", range: RANGES.pre });
     }
     for (const s of cell.states) {
-      list.push({ key: "d_" + s, label: "δ" + s + "_t", group: "seeds", range: RANGES.seed });
+      list.push({ key: "d_" + s, label: "d_" + s, group: "seeds", range: RANGES.seed });
     }
     return list;
   }
