@@ -177,6 +177,37 @@ def test_moving_a_slider_updates_the_displayed_output(
     assert not errors
 
 
+def test_evaluate_refuses_incomplete_or_misshapen_inputs(
+    explorer_page: tuple[Page, list[str]],
+) -> None:
+    """evaluate() throws an Error naming the key when an input is missing, not a number, or a
+    parameter has the wrong shape, and when the cell is unknown."""
+    page, _ = explorer_page
+    inputs = _random_point("rnn", np.random.default_rng(3))
+    broken = {
+        "W_h": {**inputs, "W_h": [[0.5]]},
+        "x": {k: v for k, v in inputs.items() if k != "x"},
+        "d_h": {**inputs, "d_h": "1"},
+    }
+    for key, bad in broken.items():
+        message = page.evaluate(
+            """inputs => {
+                try { window.lstmSymExplorer.evaluate("rnn", inputs); return null; }
+                catch (error) { return error.message; }
+            }""",
+            bad,
+        )
+        assert message is not None and f"inputs.{key}" in message, (key, message)
+    message = page.evaluate(
+        """inputs => {
+            try { window.lstmSymExplorer.evaluate("constructor", inputs); return null; }
+            catch (error) { return error.message; }
+        }""",
+        inputs,
+    )
+    assert message is not None and "unknown cell" in message
+
+
 def test_explorer_starts_after_instant_navigation(site_and_browser: tuple[str, Browser]) -> None:
     """Following the navigation link to the page (Material's instant loading, no full reload)
     builds the explorer, and it computes: moving a slider changes the displayed h_t."""

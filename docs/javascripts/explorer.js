@@ -538,6 +538,10 @@
       group.append(
         svgElement("rect", {
           x: String(x), y: String(y), width: String(nodeWidth), height: String(nodeHeight), rx: "6",
+          class: "lse-node__ground",
+        }),
+        svgElement("rect", {
+          x: String(x), y: String(y), width: String(nodeWidth), height: String(nodeHeight), rx: "6",
           class: "lse-node__box lse-node__box--" + kind,
           "fill-opacity": String(0.15 + 0.6 * Math.min(Math.abs(value), 1)),
           fill: colourOf(value),
