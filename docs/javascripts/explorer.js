@@ -356,7 +356,10 @@
 
   Explorer.prototype.renderControls = function () {
     const cell = this.cell();
-    this.summary.textContent = cell.summary;
+    const link = element("a", { href: "../derivations/" + encodeURIComponent(cell.name) + "/" }, [
+      "its equations and their derivation",
+    ]);
+    this.summary.replaceChildren(cell.summary + " See ", link, ".");
     const groups = [
       ["inputs", "Input and previous states"],
       [this.direct ? "direct" : "weights", this.direct ? "Pre-activations" : "Weights and biases"],
