@@ -177,6 +177,28 @@ def test_moving_a_slider_updates_the_displayed_output(
     assert not errors
 
 
+def test_pre_activation_mode_sets_the_gate_through_the_sigmoid(
+    explorer_page: tuple[Page, list[str]],
+) -> None:
+    """In the simpler mode the a_f slider sets the forget gate's pre-activation directly: after
+    ArrowRight the displayed f is σ(a_f) of the slider's new value."""
+    page, errors = explorer_page
+    page.select_option("#lse-cell", "lstm")
+    page.select_option("#lse-mode", "direct")
+    try:
+        slider = page.locator('input[type="range"][data-key="a_f"]')
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        a_f = float(slider.input_value())
+        shown = page.locator('[data-output="value-f"]').get_attribute("data-value")
+        assert shown is not None
+        assert _relative_error(float(shown), 1 / (1 + np.exp(-a_f))) <= RELATIVE_TOLERANCE
+        assert page.locator('[data-output="value-a_f"]').get_attribute("data-value") == str(a_f)
+    finally:
+        page.select_option("#lse-mode", "weights")
+    assert not errors
+
+
 def test_evaluate_refuses_incomplete_or_misshapen_inputs(
     explorer_page: tuple[Page, list[str]],
 ) -> None:
