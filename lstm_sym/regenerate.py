@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .render.artifacts import Artifacts, CellArtifacts, render_cell
+from .render.javascript import explorer_artifacts
 from .render.variants import VARIANTS_PAGE, render_variants_page
 from .spec import builtin_cell_names, builtin_spec_path, load_builtin, parse_spec_file
 
@@ -88,6 +89,7 @@ def builtin_artifacts(
             progress("variants page")
         page = render_variants_page([cell.derivation for cell in cells], COMMAND)
         results.append(Artifacts(files={VARIANTS_PAGE: page}))
+        results.append(explorer_artifacts([cell.derivation for cell in cells], COMMAND))
         if progress:
             progress("figures")
         results.append(figure_artifacts())

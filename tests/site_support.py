@@ -32,6 +32,7 @@ NAV_PAGES = (
     "gates/forget/index.html",
     "gates/input/index.html",
     "gates/output/index.html",
+    "explore/index.html",
     "derivations/lstm/index.html",
     "kernels/index.html",
     "verification/index.html",
