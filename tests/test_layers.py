@@ -151,7 +151,7 @@ def test_one_layer_one_direction_is_exactly_the_kernel() -> None:
 
 
 def test_each_sequence_of_a_padded_batch_equals_running_it_alone() -> None:
-    """With lengths, each sequence's outputs and final state equal a batch-of-one run on its steps."""
+    """With lengths, each sequence's outputs and final state equal a run of it alone."""
     stack = Stack("lstm", D, H, num_layers=2, bidirectional=True)
     xs, params, state = _problem(stack, seed=7)
     outputs, final, _ = stack.forward(xs, params, state, lengths=LENGTHS)
