@@ -49,7 +49,7 @@ def _check_meta(meta: Any, where: str) -> dict[str, Any]:
         value = meta.get(key)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise ValueError(f"{where} must have {key!r} ({kind.__name__}); got {value!r}")
-        if kind is int and value < 1:
+        if isinstance(value, int) and value < 1:
             raise ValueError(f"{where}[{key!r}] must be a positive integer; got {value!r}")
     return dict(meta)
 
@@ -122,7 +122,8 @@ def save(
     )
     try:
         with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays, **{_META_KEY: np.array(text)})
+            write_npz: Any = np.savez  # its stubs type **kwds as its own keyword options
+            write_npz(stream, **arrays, **{_META_KEY: np.array(text)})
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, target)
