@@ -36,6 +36,9 @@ Example::
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -46,6 +49,7 @@ import numpy as np
 __all__ = ["Stack", "StackCache", "layer_prefix"]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_BUILTIN_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _KERNEL_ATTRIBUTES = (
     "CELL",
     "PARAMETER_NAMES",
@@ -70,9 +74,15 @@ def layer_prefix(layer: int, reverse: bool = False) -> str:
 def _resolve_kernel(kernel: str | ModuleType) -> ModuleType:
     """Return the kernel module for a built-in cell name or an already loaded module."""
     if isinstance(kernel, str):
+        if _BUILTIN_NAME.fullmatch(kernel) and importlib.util.find_spec(
+            f"{__package__}.kernels.{kernel}"
+        ):
+            # A generated module of lstm_sym.kernels: import it without loading the spec
+            # parser (and SymPy) that load_kernel uses to check names.
+            return importlib.import_module(f"{__package__}.kernels.{kernel}")
         from .kernels import load_kernel
 
-        return load_kernel(kernel)
+        return load_kernel(kernel)  # raises KeyError listing the known cells
     if not isinstance(kernel, ModuleType):
         raise TypeError(
             "kernel must be a built-in cell name (str) or a generated kernel module; "
