@@ -236,3 +236,37 @@ def test_a_failed_save_leaves_the_previous_file_intact(
         save(path, params, {"cell": "lstm", "input_size": 3})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+# ---------------------------------------------------------------- the "Train a model" page
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_train_page_quotes_the_committed_results() -> None:
+    """docs/train.md shows every committed completion and the script's command."""
+    results = json.loads((REPO / "docs" / "train" / "results.json").read_text())
+    page = (REPO / "docs" / "train.md").read_text()
+    assert results["command"] in page
+    for prompt, completion in results["completions"].items():
+        assert f"| `{prompt}` | `{completion}` |" in page
+    assert f"{results['loss_last_50']:.2f}" in page
+    assert (REPO / "docs" / "train" / "loss.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_training_example_runs_end_to_end(tmp_path: Path) -> None:
+    """The example trains, saves, reloads and writes results.json and loss.svg (tiny settings)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "train_char_model", REPO / "examples" / "train_char_model.py"
+    )
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    argv = ["--steps", "10", "--hidden-size", "8", "--num-layers", "1", "--out", str(tmp_path)]
+    assert example.main(argv) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert len(results["losses"]) == 10 and results["loss_last_50"] < results["losses"][0]
+    assert set(results["completions"]) == set(example.PROMPTS)
+    assert (tmp_path / "loss.svg").stat().st_size > 0
