@@ -116,11 +116,17 @@ def plot_loss(steps: list[int], losses: list[float], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"svg.hashsalt": "lstm_sym", "svg.fonttype": "path"})
-    window = 20
+    window = min(20, len(losses))
     smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
     figure, axes = plt.subplots(figsize=(6.4, 3.6))
     axes.plot(steps, losses, color="#9fa8da", linewidth=0.8, label="loss of each batch")
-    axes.plot(steps[window - 1 :], smooth, color="#283593", linewidth=2, label=f"mean of {window}")
+    axes.plot(
+        steps[window - 1 :],
+        smooth,
+        color="#283593",
+        linewidth=2,
+        label=f"mean of the last {window}",
+    )
     axes.set_xlabel("Adam step")
     axes.set_ylabel("cross-entropy per character (nats)")
     axes.set_ylim(bottom=0)

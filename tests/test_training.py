@@ -254,10 +254,12 @@ def test_train_page_quotes_the_committed_results() -> None:
     assert (REPO / "docs" / "train" / "loss.svg").read_text().lstrip().startswith("<?xml")
 
 
-def test_training_example_runs_end_to_end(tmp_path: Path) -> None:
+def test_training_example_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The example trains, saves, reloads and writes results.json and loss.svg (tiny settings)."""
     import importlib.util
 
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(variable, "1")  # the example sets them; keep them out of other tests
     spec = importlib.util.spec_from_file_location(
         "train_char_model", REPO / "examples" / "train_char_model.py"
     )
