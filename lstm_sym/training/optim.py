@@ -20,9 +20,7 @@ __all__ = ["SGD", "Adam", "clip_global_norm", "global_norm"]
 
 def global_norm(grads: Mapping[str, np.ndarray]) -> float:
     """Return the Euclidean norm of all arrays of ``grads`` taken together as one vector."""
-    return float(
-        np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values()))
-    )
+    return float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
 
 
 def clip_global_norm(grads: Mapping[str, np.ndarray], max_norm: float) -> dict[str, np.ndarray]:

@@ -50,8 +50,8 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 def init_readout(
     input_size: int,
     n_classes: int,
-    *,
     seed: int | np.random.Generator | None = None,
+    *,
     dtype: Any = np.float64,
 ) -> dict[str, np.ndarray]:
     """Draw ``W_y`` uniformly from (−1/√H, 1/√H) and a zero ``b_y``.
@@ -64,6 +64,8 @@ def init_readout(
     n_classes : int
         ``K``.
     seed : int or numpy.random.Generator, optional
+        Seed of :func:`numpy.random.default_rng`, or a generator to draw from (the draw
+        is ``rng.uniform(-1/√H, 1/√H, size=(K, H))`` from it, then cast to ``dtype``).
     dtype : float32 or float64
 
     Returns
@@ -178,12 +180,14 @@ def readout_loss(
     flat_h = h.reshape(-1, h.shape[-1])
     p = softmax(flat_h @ W_y.T + b_y)
     rows = np.arange(flat_h.shape[0])
-    weight = counted.reshape(-1).astype(h.dtype) / n
+    flat_counted = counted.reshape(-1)
     picked = np.maximum(p[rows, flat_labels], np.finfo(p.dtype).tiny)
-    loss = float(-np.sum(weight * np.log(picked)))
+    loss = float(-(np.sum(np.log(picked)[flat_counted]) / n))
     dlogits = p.copy()
-    dlogits[rows, flat_labels] -= 1
-    dlogits *= weight[:, None]
+    dlogits[rows, flat_labels] -= 1.0
+    dlogits /= n
+    if mask is not None:
+        dlogits *= flat_counted[:, None]
     grads = {"W_y": dlogits.T @ flat_h, "b_y": dlogits.sum(axis=0)}
     dh = (dlogits @ W_y).reshape(h.shape)
     return ReadoutLoss(loss, grads, dh, p.reshape((*rows_shape, K)))
