@@ -18,7 +18,9 @@ a warm-up, each sample after an untimed settle pause, summarised by the median:
 * ``torch``: ``torch.nn.LSTM(num_layers=2, bidirectional=True)`` on the CPU, autograd forward
   + backward (input gradient included), with as many threads as NumPy's BLAS.
 
-No test asserts these numbers; they are printed.
+No test asserts these numbers; they are printed. On a busy machine, ``--clock cpu`` with
+``OPENBLAS_NUM_THREADS=1`` (torch then gets one thread too) measures the work rather than the
+wait.
 """
 
 from __future__ import annotations
@@ -60,24 +62,27 @@ def blas_threads() -> int:
 
 
 def time_interleaved(
-    calls: Mapping[str, Callable[[], object]], repeats: int, settle_s: float
+    calls: Mapping[str, Callable[[], object]],
+    repeats: int,
+    settle_s: float,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, float]:
     """Median seconds per call of each contender, interleaved, after one warm-up round."""
     number = {}
     for name, call in calls.items():
-        start = time.perf_counter()
+        start = clock()
         call()
-        number[name] = max(1, math.ceil(MIN_SAMPLE_S / max(time.perf_counter() - start, 1e-7)))
+        number[name] = max(1, math.ceil(MIN_SAMPLE_S / max(clock() - start, 1e-7)))
     samples: dict[str, list[float]] = {name: [] for name in calls}
     gc.disable()
     try:
         for _ in range(repeats):
             for name, call in calls.items():
                 time.sleep(settle_s)
-                start = time.perf_counter()
+                start = clock()
                 for _ in range(number[name]):
                     call()
-                samples[name].append((time.perf_counter() - start) / number[name])
+                samples[name].append((clock() - start) / number[name])
             gc.collect()
     finally:
         gc.enable()
@@ -161,6 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default=None, help="T,B,D,H (default 50,32,128,256)")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--dtype", choices=("float32", "float64"), action="append")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="cpu: this process's CPU time (steadier on a shared machine; all threads counted)",
+    )
     arguments = parser.parse_args(argv)
     size = arguments.size or ("8,4,8,16" if arguments.quick else "50,32,128,256")
     T, B, D, H = (int(part) for part in size.split(","))
@@ -168,12 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     settle = 0.0 if arguments.quick else SETTLE_S
     print(
         f"2-layer bidirectional lstm, forward + backward, T={T} B={B} D={D} H={H}; "
-        f"median of {repeats}, interleaved, {settle:.2f} s settle; BLAS threads {blas_threads()}"
+        f"median of {repeats}, interleaved, {settle:.2f} s settle; BLAS threads {blas_threads()}; "
+        f"{arguments.clock} clock"
     )
     header = f"{'dtype':<8} {'stack':>9} {'4 kernels':>10} {'stack+len':>10} {'torch':>9}"
     print(f"{header}   stack/4 kernels   stack/torch")
     for dtype_name in arguments.dtype or ["float32", "float64"]:
-        medians = time_interleaved(contenders(T, B, D, H, np.dtype(dtype_name)), repeats, settle)
+        clock = time.process_time if arguments.clock == "cpu" else time.perf_counter
+        calls = contenders(T, B, D, H, np.dtype(dtype_name))
+        medians = time_interleaved(calls, repeats, settle, clock)
         cells = [
             f"{medians[name] * 1e3:8.1f}ms" if name in medians else "      n/a"
             for name in ("stack", "4 kernels", "stack+len", "torch")
