@@ -1,7 +1,7 @@
 """Stacked and bidirectional recurrent layers composed from any generated kernel.
 
-A :class:`Stack` runs ``num_layers`` layers of one cell, each optionally in both directions,
-the way :class:`torch.nn.LSTM` does: layer ``l`` reads the outputs of layer ``l - 1``, and a
+A `Stack` runs ``num_layers`` layers of one cell, each optionally in both directions,
+the way `torch.nn.LSTM` does: layer ``l`` reads the outputs of layer ``l - 1``, and a
 bidirectional layer's outputs are ``[forward, backward]`` concatenated along the feature axis.
 It is composition only: every layer and direction is the kernel's own generated ``forward`` /
 ``backward``; the stack adds no generated code and reads nothing inside a kernel's cache.
@@ -11,15 +11,15 @@ Conventions (those of the kernels):
 * inputs ``xs`` (T, B, D), outputs (T, B, num_directions * H); float32 or float64, following
   ``xs``;
 * parameters are one flat dict: the kernel's own names prefixed by the layer, as torch names
-  its weights — ``"l0.W_f"``, ``"l0_reverse.W_f"``, ``"l1.W_f"``, … (see :func:`layer_prefix`);
+  its weights — ``"l0.W_f"``, ``"l0_reverse.W_f"``, ``"l1.W_f"``, … (see `layer_prefix`);
 * a state is a dict keyed by the kernel's ``STATE_NAMES``, each (num_layers * num_directions,
   B, H), row ``layer * num_directions + direction`` as torch's ``h_n`` / ``c_n``;
-* :meth:`Stack.backward` returns two dicts: the parameter gradients, with exactly the keys of
+* `Stack.backward` returns two dicts: the parameter gradients, with exactly the keys of
   the parameters (so ``for k in grads: params[k] -= lr * grads[k]`` works), and the input
   gradients ``"xs"`` and ``"<state>0"`` for each state.
 
-Variable lengths: pass ``lengths`` (B,) to :meth:`Stack.forward`. Sequence ``b`` then uses
-steps ``0 … lengths[b] - 1`` only, as with :func:`torch.nn.utils.rnn.pack_padded_sequence`:
+Variable lengths: pass ``lengths`` (B,) to `Stack.forward`. Sequence ``b`` then uses
+steps ``0 … lengths[b] - 1`` only, as with `torch.nn.utils.rnn.pack_padded_sequence`:
 its outputs past the end are zero, its final state is the state after its own last step, the
 reverse direction starts at its own last step, and nothing past the end gets a gradient. The
 time axis is cut where sequences end; each piece runs the kernel on the sequences still going.
@@ -121,7 +121,7 @@ class _DirectionCache:
 
 @dataclass
 class StackCache:
-    """What :meth:`Stack.backward` needs from :meth:`Stack.forward`; treat it as opaque."""
+    """What `Stack.backward` needs from `Stack.forward`; treat it as opaque."""
 
     stack: Stack
     shape: tuple[int, int, int]
@@ -138,7 +138,7 @@ class Stack:
     ----------
     kernel : str or module
         A built-in cell name (``"lstm"``, ``"gru_torch"``, …; see
-        :func:`lstm_sym.kernels.load_kernel`) or a generated kernel module, for example one
+        `lstm_sym.kernels.load_kernel`) or a generated kernel module, for example one
         generated from your own ``.cell`` file and imported from its path.
     input_size : int
         ``D``, the number of input features of the first layer.
@@ -214,7 +214,7 @@ class Stack:
         return self.input_size if layer == 0 else self.output_size
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Return the shape of every parameter, keyed by :attr:`parameter_names`."""
+        """Return the shape of every parameter, keyed by `parameter_names`."""
         shapes: dict[str, tuple[int, ...]] = {}
         for layer in range(self.num_layers):
             own = self.kernel.parameter_shapes(self._layer_input_size(layer), self.hidden_size)
@@ -237,7 +237,7 @@ class Stack:
         Returns
         -------
         dict of str to numpy.ndarray
-            Keyed by :attr:`parameter_names`.
+            Keyed by `parameter_names`.
         """
         dtype = np.dtype(dtype)
         if dtype not in _FLOAT_DTYPES:
@@ -372,7 +372,7 @@ class Stack:
         xs : numpy.ndarray, shape (T, B, D)
             Inputs, float32 or float64 (the dtype of everything else follows it).
         params : mapping of str to numpy.ndarray
-            Exactly the keys :attr:`parameter_names`, same dtype as ``xs``.
+            Exactly the keys `parameter_names`, same dtype as ``xs``.
         state : mapping of str to numpy.ndarray, optional
             Initial state, keys the kernel's ``STATE_NAMES``, each
             (num_layers * num_directions, B, H); zeros when omitted.
@@ -388,7 +388,7 @@ class Stack:
             Final state of every layer and direction, each (num_layers * num_directions, B, H),
             taken at each sequence's own last step (for the reverse direction: after step 0).
         cache : StackCache
-            What :meth:`backward` needs.
+            What `backward` needs.
 
         Raises
         ------
@@ -453,7 +453,7 @@ class Stack:
             Gradient of the loss with respect to ``outputs`` (entries past a sequence's end
             are ignored: those outputs are constant zeros).
         cache : StackCache
-            The cache returned by :meth:`forward` of this stack.
+            The cache returned by `forward` of this stack.
         dstate : mapping of str to numpy.ndarray, optional
             Gradient with respect to the final state, same keys and shapes as the state;
             zeros when omitted.
@@ -461,7 +461,7 @@ class Stack:
         Returns
         -------
         grads : dict of str to numpy.ndarray
-            Gradient of every parameter: exactly the keys :attr:`parameter_names`.
+            Gradient of every parameter: exactly the keys `parameter_names`.
         input_grads : dict of str to numpy.ndarray
             ``"xs"`` (T, B, D), zero past each sequence's end, and ``"<state>0"`` for every
             state, each (num_layers * num_directions, B, H).
@@ -469,7 +469,7 @@ class Stack:
         Raises
         ------
         ValueError
-            If ``cache`` does not come from this stack's :meth:`forward`, or a shape differs
+            If ``cache`` does not come from this stack's `forward`, or a shape differs
             from the forward pass's.
         TypeError
             On a dtype other than the forward pass's.
@@ -598,7 +598,7 @@ def _backward_direction(
     dfinal: Mapping[str, np.ndarray] | None,
     lengths: np.ndarray | None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
-    """Backward of :func:`_run_direction`: parameter grads, dxs, and the initial state's."""
+    """Backward of `_run_direction`: parameter grads, dxs, and the initial state's."""
     pieces = direction.pieces
     if len(pieces) == 1:
         grads = kernel.backward(dhs, pieces[0].cache, dfinal)

@@ -1,11 +1,11 @@
-"""Map the LSTM kernel's parameters and state to and from :class:`torch.nn.LSTM`.
+"""Map the LSTM kernel's parameters and state to and from `torch.nn.LSTM`.
 
-The generated kernel :mod:`lstm_sym.kernels.lstm` keeps one weight matrix per gate acting on
+The generated kernel `lstm_sym.kernels.lstm` keeps one weight matrix per gate acting on
 the concatenation ``[h_prev, x]`` (``h`` columns first) and one bias per gate::
 
     W_f, W_i, W_C, W_o : (H, H + D)        b_f, b_i, b_C, b_o : (H,)
 
-:class:`torch.nn.LSTM` (one layer, unidirectional, ``bias=True``) stacks the gates row-wise
+`torch.nn.LSTM` (one layer, unidirectional, ``bias=True``) stacks the gates row-wise
 in the order ``i, f, g, o`` (``g`` is the candidate ``C̃``) and splits input and recurrent
 weights, with two biases that are always added together::
 
@@ -15,8 +15,8 @@ so ``W_f = [weight_hh_l0[f], weight_ih_l0[f]]`` and ``b_f = bias_ih_l0[f] + bias
 Sequences need no conversion: ``xs`` (T, B, D) is the layout of ``batch_first=False``.
 A state ``{"h", "C"}`` of (B, H) arrays becomes torch's ``(h_0, c_0)``, each (1, B, H).
 
-The ``gru_*`` helpers do the same for :mod:`lstm_sym.kernels.gru_torch` and
-:class:`torch.nn.GRU`, which computes (rows stacked in the order ``r, z, n``)::
+The ``gru_*`` helpers do the same for `lstm_sym.kernels.gru_torch` and
+`torch.nn.GRU`, which computes (rows stacked in the order ``r, z, n``)::
 
     r = σ(W_ir x + b_ir + W_hr h + b_hr)        z = σ(W_iz x + b_iz + W_hz h + b_hz)
     n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))   h' = (1 − z) ⊙ n + z ⊙ h
@@ -26,7 +26,7 @@ keeps its two halves apart, because ``r`` multiplies the recurrent one, bias inc
 ``W_xn = W_in``, ``b_xn = b_in``, ``W_hn = W_hn``, ``b_hn = b_hn``. A GRU state ``{"h"}``
 becomes torch's ``h_0`` (1, B, H).
 
-Stacks (:class:`lstm_sym.layers.Stack`): ``stack_params_from_torch`` and
+Stacks (`lstm_sym.layers.Stack`): ``stack_params_from_torch`` and
 ``stack_params_to_torch`` map every layer and direction of an ``nn.LSTM`` (to the ``lstm``
 kernel) or an ``nn.GRU`` (to ``gru_torch``) with any ``num_layers`` and ``bidirectional``:
 torch's ``weight_ih_l{k}[_reverse]``, ``weight_hh_l{k}[_reverse]``, ``bias_*_l{k}[_reverse]``
@@ -96,7 +96,7 @@ _TORCH_DTYPES: dict[torch.dtype, np.dtype[Any]] = {
 
 
 def params_from_torch(module: torch.nn.LSTM) -> dict[str, np.ndarray]:
-    """Read the parameters of an :class:`torch.nn.LSTM` as the kernel's parameter dict.
+    """Read the parameters of an `torch.nn.LSTM` as the kernel's parameter dict.
 
     Parameters
     ----------
@@ -142,7 +142,7 @@ def _lstm_layer_from_torch(module: torch.nn.LSTM, suffix: str) -> dict[str, np.n
 def params_to_torch(
     params: Mapping[str, np.ndarray], module: torch.nn.LSTM | None = None
 ) -> torch.nn.LSTM:
-    """Write the kernel's parameters into an :class:`torch.nn.LSTM`.
+    """Write the kernel's parameters into an `torch.nn.LSTM`.
 
     The whole bias of each gate goes into ``bias_ih_l0``; ``bias_hh_l0`` is set to zero.
 
@@ -205,7 +205,7 @@ def _lstm_layer_to_torch(
 
 
 def state_to_torch(state: Mapping[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Turn a kernel state into the ``(h_0, c_0)`` that :class:`torch.nn.LSTM` takes.
+    """Turn a kernel state into the ``(h_0, c_0)`` that `torch.nn.LSTM` takes.
 
     Parameters
     ----------
@@ -243,7 +243,7 @@ def state_to_torch(state: Mapping[str, np.ndarray]) -> tuple[torch.Tensor, torch
 
 
 def state_from_torch(h_n: torch.Tensor, c_n: torch.Tensor) -> dict[str, np.ndarray]:
-    """Turn the ``(h_n, c_n)`` of a one-layer :class:`torch.nn.LSTM` into a kernel state.
+    """Turn the ``(h_n, c_n)`` of a one-layer `torch.nn.LSTM` into a kernel state.
 
     Parameters
     ----------
@@ -285,7 +285,7 @@ def state_from_torch(h_n: torch.Tensor, c_n: torch.Tensor) -> dict[str, np.ndarr
 
 
 def gru_params_from_torch(module: torch.nn.GRU) -> dict[str, np.ndarray]:
-    """Read the parameters of a :class:`torch.nn.GRU` as the ``gru_torch`` kernel's dict.
+    """Read the parameters of a `torch.nn.GRU` as the ``gru_torch`` kernel's dict.
 
     Parameters
     ----------
@@ -336,7 +336,7 @@ def _gru_layer_from_torch(module: torch.nn.GRU, suffix: str) -> dict[str, np.nda
 def gru_params_to_torch(
     params: Mapping[str, np.ndarray], module: torch.nn.GRU | None = None
 ) -> torch.nn.GRU:
-    """Write the ``gru_torch`` kernel's parameters into a :class:`torch.nn.GRU`.
+    """Write the ``gru_torch`` kernel's parameters into a `torch.nn.GRU`.
 
     The biases ``b_r`` and ``b_z`` go into ``bias_ih_l0`` (their ``bias_hh_l0`` rows are set
     to zero); ``b_xn`` into ``bias_ih_l0`` and ``b_hn`` into ``bias_hh_l0`` of the ``n`` rows.
@@ -345,7 +345,7 @@ def gru_params_to_torch(
     ----------
     params : mapping of str to numpy.ndarray
         Exactly the keys ``W_r b_r W_z b_z W_xn b_xn W_hn b_hn``, all float32 or all float64,
-        shaped as :func:`gru_params_from_torch` returns them.
+        shaped as `gru_params_from_torch` returns them.
     module : torch.nn.GRU, optional
         Module to load into, in place: one layer, unidirectional, ``bias=True``,
         ``input_size = D`` and ``hidden_size = H``. When omitted, a new
@@ -419,7 +419,7 @@ def gru_state_to_torch(state: Mapping[str, np.ndarray]) -> torch.Tensor:
 
 
 def gru_state_from_torch(h_n: torch.Tensor) -> dict[str, np.ndarray]:
-    """Turn the ``h_n`` (1, B, H) of a one-layer :class:`torch.nn.GRU` into ``{"h": (B, H)}``.
+    """Turn the ``h_n`` (1, B, H) of a one-layer `torch.nn.GRU` into ``{"h": (B, H)}``.
 
     Raises
     ------
@@ -587,7 +587,7 @@ def _check_params(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def _check_stack_module(module: Any) -> str:
-    """Raise unless ``module`` is an LSTM / GRU a :class:`Stack` can hold; return its cell."""
+    """Raise unless ``module`` is an LSTM / GRU a `Stack` can hold; return its cell."""
     if isinstance(module, torch.nn.LSTM):
         cell = "lstm"
         if module.proj_size != 0:
@@ -688,12 +688,12 @@ def stack_params_to_torch(
 
     The cell, ``num_layers`` and ``bidirectional`` are read from the keys (``"l{k}.W_f"`` for
     an LSTM, ``"l{k}.W_r"`` for a GRU, ``"l{k}_reverse.*"`` when bidirectional); biases are
-    placed as :func:`params_to_torch` / :func:`gru_params_to_torch` place them.
+    placed as `params_to_torch` / `gru_params_to_torch` place them.
 
     Parameters
     ----------
     params : mapping of str to numpy.ndarray
-        The parameters of a :class:`lstm_sym.layers.Stack`, all float32 or all float64.
+        The parameters of a `lstm_sym.layers.Stack`, all float32 or all float64.
     module : torch.nn.LSTM or torch.nn.GRU, optional
         Module to load into, in place; it must have the same kind, sizes, ``num_layers`` and
         ``bidirectional``. When omitted a new one on the CPU with the dtype of ``params`` is

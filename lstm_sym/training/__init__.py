@@ -1,13 +1,13 @@
 """Small public pieces for training a model built from the kernels.
 
-* :mod:`~lstm_sym.training.optim` — :class:`SGD` (with momentum), :class:`Adam`,
-  :func:`clip_global_norm`, :func:`global_norm`, all over a dict of parameter arrays;
-* :mod:`~lstm_sym.training.readout` — a linear layer plus softmax cross-entropy, with its
+* `lstm_sym.training.optim` — `SGD` (with momentum), `Adam`,
+  `clip_global_norm`, `global_norm`, all over a dict of parameter arrays;
+* `lstm_sym.training.readout` — a linear layer plus softmax cross-entropy, with its
   gradient;
-* :mod:`~lstm_sym.training.io` — :func:`save` / :func:`load` of parameters and metadata in one
+* `lstm_sym.training.io` — `save` / `load` of parameters and metadata in one
   ``.npz`` file (no pickle), validated on load.
 
-With :class:`lstm_sym.layers.Stack` they make a complete training loop; see the "Train a
+With `lstm_sym.layers.Stack` they make a complete training loop; see the "Train a
 model" page of the documentation and ``examples/train_char_model.py``.
 """
 

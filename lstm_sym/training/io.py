@@ -4,11 +4,11 @@ The file holds every parameter array under its own key and one more entry, ``__m
 JSON text (stored as a NumPy unicode scalar, so loading never unpickles anything) with the
 format name and version, the dtype, every parameter's shape, and the caller's metadata —
 which must name the cell and its sizes (``cell``, ``input_size``, ``hidden_size``; a
-:class:`~lstm_sym.layers.Stack`'s :meth:`~lstm_sym.layers.Stack.meta` has them).
+`lstm_sym.layers.Stack`'s `lstm_sym.layers.Stack.meta` has them).
 
-:func:`save` writes a temporary file next to the target and renames it over the target, so a
-crash never leaves half a file. :func:`load` checks everything it reads against that
-manifest and raises :class:`ModelFileError` naming what is wrong.
+`save` writes a temporary file next to the target and renames it over the target, so a
+crash never leaves half a file. `load` checks everything it reads against that
+manifest and raises `ModelFileError` naming what is wrong.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = ["FORMAT", "VERSION", "ModelFileError", "load", "save"]
 
 #: Format name written into every file.
 FORMAT = "lstm_sym.model"
-#: Version of the layout; :func:`load` refuses others.
+#: Version of the layout; `load` refuses others.
 VERSION = 1
 #: Metadata every file must carry, with the type of each value.
 REQUIRED_META: dict[str, type] = {"cell": str, "input_size": int, "hidden_size": int}
@@ -136,14 +136,14 @@ def save(
 def load(
     path: str | os.PathLike[str], *, expect: Mapping[str, Any] | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read a file written by :func:`save`, checking it against its own manifest.
+    """Read a file written by `save`, checking it against its own manifest.
 
     Parameters
     ----------
     path : str or path-like
     expect : mapping, optional
         Metadata the file must have, for example ``{"cell": "lstm", "hidden_size": 64}`` or a
-        :meth:`Stack.meta() <lstm_sym.layers.Stack.meta>`; every key must be present with an
+        `Stack.meta()`; every key must be present with an
         equal value.
 
     Returns
@@ -151,7 +151,7 @@ def load(
     params : dict of str to numpy.ndarray
         The arrays, with their saved shapes and dtype.
     meta : dict
-        The metadata passed to :func:`save`.
+        The metadata passed to `save`.
 
     Raises
     ------

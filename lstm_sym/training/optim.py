@@ -89,7 +89,7 @@ class SGD(_Optimiser):
     Parameters
     ----------
     params : mapping of str to numpy.ndarray
-        The arrays to optimise, updated in place by :meth:`step`.
+        The arrays to optimise, updated in place by `step`.
     lr : float
         Step size.
     momentum : float
@@ -127,7 +127,7 @@ class Adam(_Optimiser):
     Parameters
     ----------
     params : mapping of str to numpy.ndarray
-        The arrays to optimise, updated in place by :meth:`step`.
+        The arrays to optimise, updated in place by `step`.
     lr : float
         Step size ``alpha``.
     betas : tuple of float

@@ -19,7 +19,7 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class ReadoutLoss(NamedTuple):
-    """What :func:`readout_loss` returns.
+    """What `readout_loss` returns.
 
     Attributes
     ----------
@@ -64,7 +64,7 @@ def init_readout(
     n_classes : int
         ``K``.
     seed : int or numpy.random.Generator, optional
-        Seed of :func:`numpy.random.default_rng`, or a generator to draw from (the draw
+        Seed of `numpy.random.default_rng`, or a generator to draw from (the draw
         is ``rng.uniform(-1/√H, 1/√H, size=(K, H))`` from it, then cast to ``dtype``).
     dtype : float32 or float64
 
