@@ -301,3 +301,13 @@ def test_a_module_that_is_not_a_kernel_is_refused() -> None:
         Stack(np, D, H)
     with pytest.raises(KeyError, match="no built-in cell named 'nonesuch'"):
         Stack("nonesuch", D, H)
+
+
+def test_stacked_bidirectional_example_runs_and_prints_its_shapes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """examples/stacked_bidirectional.py (the README's stack example) runs as commented."""
+    import runpy
+
+    runpy.run_path(str(EXAMPLE.parent / "stacked_bidirectional.py"), run_name="__main__")
+    assert capsys.readouterr().out.strip() == "(5, 2, 8) (4, 2, 4) (5, 2, 3)"
