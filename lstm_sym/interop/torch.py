@@ -1,11 +1,11 @@
-"""Map the LSTM kernel's parameters and state to and from :class:`torch.nn.LSTM`.
+"""Map the LSTM kernel's parameters and state to and from `torch.nn.LSTM`.
 
-The generated kernel :mod:`lstm_sym.kernels.lstm` keeps one weight matrix per gate acting on
+The generated kernel `lstm_sym.kernels.lstm` keeps one weight matrix per gate acting on
 the concatenation ``[h_prev, x]`` (``h`` columns first) and one bias per gate::
 
     W_f, W_i, W_C, W_o : (H, H + D)        b_f, b_i, b_C, b_o : (H,)
 
-:class:`torch.nn.LSTM` (one layer, unidirectional, ``bias=True``) stacks the gates row-wise
+`torch.nn.LSTM` (one layer, unidirectional, ``bias=True``) stacks the gates row-wise
 in the order ``i, f, g, o`` (``g`` is the candidate ``C̃``) and splits input and recurrent
 weights, with two biases that are always added together::
 
@@ -15,8 +15,8 @@ so ``W_f = [weight_hh_l0[f], weight_ih_l0[f]]`` and ``b_f = bias_ih_l0[f] + bias
 Sequences need no conversion: ``xs`` (T, B, D) is the layout of ``batch_first=False``.
 A state ``{"h", "C"}`` of (B, H) arrays becomes torch's ``(h_0, c_0)``, each (1, B, H).
 
-The ``gru_*`` helpers do the same for :mod:`lstm_sym.kernels.gru_torch` and
-:class:`torch.nn.GRU`, which computes (rows stacked in the order ``r, z, n``)::
+The ``gru_*`` helpers do the same for `lstm_sym.kernels.gru_torch` and
+`torch.nn.GRU`, which computes (rows stacked in the order ``r, z, n``)::
 
     r = σ(W_ir x + b_ir + W_hr h + b_hr)        z = σ(W_iz x + b_iz + W_hz h + b_hz)
     n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))   h' = (1 − z) ⊙ n + z ⊙ h
@@ -25,6 +25,14 @@ so ``W_r = [W_hr, W_ir]``, ``b_r = b_ir + b_hr`` (likewise for ``z``), while the
 keeps its two halves apart, because ``r`` multiplies the recurrent one, bias included:
 ``W_xn = W_in``, ``b_xn = b_in``, ``W_hn = W_hn``, ``b_hn = b_hn``. A GRU state ``{"h"}``
 becomes torch's ``h_0`` (1, B, H).
+
+Stacks (`lstm_sym.layers.Stack`): ``stack_params_from_torch`` and
+``stack_params_to_torch`` map every layer and direction of an ``nn.LSTM`` (to the ``lstm``
+kernel) or an ``nn.GRU`` (to ``gru_torch``) with any ``num_layers`` and ``bidirectional``:
+torch's ``weight_ih_l{k}[_reverse]``, ``weight_hh_l{k}[_reverse]``, ``bias_*_l{k}[_reverse]``
+become the stack's ``"l{k}[_reverse].W_f"``, … by the per-layer rules above. A stack's state
+(each (num_layers * num_directions, B, H)) has torch's ``h_0`` / ``c_0`` layout already;
+``stack_state_to_torch`` / ``stack_state_from_torch`` convert the arrays.
 
 Importing this module needs PyTorch (``pip install torch==2.13.0``).
 """
@@ -53,6 +61,10 @@ __all__ = [
     "gru_state_to_torch",
     "params_from_torch",
     "params_to_torch",
+    "stack_params_from_torch",
+    "stack_params_to_torch",
+    "stack_state_from_torch",
+    "stack_state_to_torch",
     "state_from_torch",
     "state_to_torch",
 ]
@@ -84,7 +96,7 @@ _TORCH_DTYPES: dict[torch.dtype, np.dtype[Any]] = {
 
 
 def params_from_torch(module: torch.nn.LSTM) -> dict[str, np.ndarray]:
-    """Read the parameters of an :class:`torch.nn.LSTM` as the kernel's parameter dict.
+    """Read the parameters of an `torch.nn.LSTM` as the kernel's parameter dict.
 
     Parameters
     ----------
@@ -108,10 +120,17 @@ def params_from_torch(module: torch.nn.LSTM) -> dict[str, np.ndarray]:
         If the module's parameters are neither float32 nor float64.
     """
     _check_module(module)
+    return _lstm_layer_from_torch(module, "_l0")
+
+
+def _lstm_layer_from_torch(module: torch.nn.LSTM, suffix: str) -> dict[str, np.ndarray]:
+    """The ``lstm`` kernel's parameters of the layer whose torch names end in ``suffix``."""
     H = module.hidden_size
-    w_ih = _to_numpy(_parameter(module, "weight_ih_l0"))
-    w_hh = _to_numpy(_parameter(module, "weight_hh_l0"))
-    b = _to_numpy(_parameter(module, "bias_ih_l0")) + _to_numpy(_parameter(module, "bias_hh_l0"))
+    w_ih = _to_numpy(_parameter(module, f"weight_ih{suffix}"))
+    w_hh = _to_numpy(_parameter(module, f"weight_hh{suffix}"))
+    b = _to_numpy(_parameter(module, f"bias_ih{suffix}")) + _to_numpy(
+        _parameter(module, f"bias_hh{suffix}")
+    )
     params: dict[str, np.ndarray] = {}
     for block, gate in enumerate(GATE_ORDER):
         rows = slice(block * H, (block + 1) * H)
@@ -123,7 +142,7 @@ def params_from_torch(module: torch.nn.LSTM) -> dict[str, np.ndarray]:
 def params_to_torch(
     params: Mapping[str, np.ndarray], module: torch.nn.LSTM | None = None
 ) -> torch.nn.LSTM:
-    """Write the kernel's parameters into an :class:`torch.nn.LSTM`.
+    """Write the kernel's parameters into an `torch.nn.LSTM`.
 
     The whole bias of each gate goes into ``bias_ih_l0``; ``bias_hh_l0`` is set to zero.
 
@@ -166,19 +185,27 @@ def params_to_torch(
                 f"params need input_size={D}, hidden_size={H} (from params['W_f'] of shape "
                 f"{arrays['W_f'].shape})"
             )
+    _lstm_layer_to_torch(arrays, module, "_l0")
+    return module
+
+
+def _lstm_layer_to_torch(
+    arrays: Mapping[str, np.ndarray], module: torch.nn.LSTM, suffix: str
+) -> None:
+    """Write checked ``lstm`` parameters into the layer whose torch names end in ``suffix``."""
+    H = arrays["W_f"].shape[0]
     w_ih = np.concatenate([arrays[f"W_{gate}"][:, H:] for gate in GATE_ORDER], axis=0)
     w_hh = np.concatenate([arrays[f"W_{gate}"][:, :H] for gate in GATE_ORDER], axis=0)
     b = np.concatenate([arrays[f"b_{gate}"] for gate in GATE_ORDER])
     with torch.no_grad():
-        _parameter(module, "weight_ih_l0").copy_(torch.tensor(w_ih))
-        _parameter(module, "weight_hh_l0").copy_(torch.tensor(w_hh))
-        _parameter(module, "bias_ih_l0").copy_(torch.tensor(b))
-        _parameter(module, "bias_hh_l0").zero_()
-    return module
+        _parameter(module, f"weight_ih{suffix}").copy_(torch.tensor(w_ih))
+        _parameter(module, f"weight_hh{suffix}").copy_(torch.tensor(w_hh))
+        _parameter(module, f"bias_ih{suffix}").copy_(torch.tensor(b))
+        _parameter(module, f"bias_hh{suffix}").zero_()
 
 
 def state_to_torch(state: Mapping[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Turn a kernel state into the ``(h_0, c_0)`` that :class:`torch.nn.LSTM` takes.
+    """Turn a kernel state into the ``(h_0, c_0)`` that `torch.nn.LSTM` takes.
 
     Parameters
     ----------
@@ -216,7 +243,7 @@ def state_to_torch(state: Mapping[str, np.ndarray]) -> tuple[torch.Tensor, torch
 
 
 def state_from_torch(h_n: torch.Tensor, c_n: torch.Tensor) -> dict[str, np.ndarray]:
-    """Turn the ``(h_n, c_n)`` of a one-layer :class:`torch.nn.LSTM` into a kernel state.
+    """Turn the ``(h_n, c_n)`` of a one-layer `torch.nn.LSTM` into a kernel state.
 
     Parameters
     ----------
@@ -258,7 +285,7 @@ def state_from_torch(h_n: torch.Tensor, c_n: torch.Tensor) -> dict[str, np.ndarr
 
 
 def gru_params_from_torch(module: torch.nn.GRU) -> dict[str, np.ndarray]:
-    """Read the parameters of a :class:`torch.nn.GRU` as the ``gru_torch`` kernel's dict.
+    """Read the parameters of a `torch.nn.GRU` as the ``gru_torch`` kernel's dict.
 
     Parameters
     ----------
@@ -282,11 +309,16 @@ def gru_params_from_torch(module: torch.nn.GRU) -> dict[str, np.ndarray]:
         If the module's parameters are neither float32 nor float64.
     """
     _check_gru_module(module)
+    return _gru_layer_from_torch(module, "_l0")
+
+
+def _gru_layer_from_torch(module: torch.nn.GRU, suffix: str) -> dict[str, np.ndarray]:
+    """The ``gru_torch`` kernel's parameters of the layer whose torch names end in ``suffix``."""
     H = module.hidden_size
-    w_ih = _to_numpy(_parameter(module, "weight_ih_l0"))
-    w_hh = _to_numpy(_parameter(module, "weight_hh_l0"))
-    b_ih = _to_numpy(_parameter(module, "bias_ih_l0"))
-    b_hh = _to_numpy(_parameter(module, "bias_hh_l0"))
+    w_ih = _to_numpy(_parameter(module, f"weight_ih{suffix}"))
+    w_hh = _to_numpy(_parameter(module, f"weight_hh{suffix}"))
+    b_ih = _to_numpy(_parameter(module, f"bias_ih{suffix}"))
+    b_hh = _to_numpy(_parameter(module, f"bias_hh{suffix}"))
     r, z, n = (slice(block * H, (block + 1) * H) for block in range(3))
     params = {
         "W_r": np.concatenate((w_hh[r], w_ih[r]), axis=1),
@@ -304,7 +336,7 @@ def gru_params_from_torch(module: torch.nn.GRU) -> dict[str, np.ndarray]:
 def gru_params_to_torch(
     params: Mapping[str, np.ndarray], module: torch.nn.GRU | None = None
 ) -> torch.nn.GRU:
-    """Write the ``gru_torch`` kernel's parameters into a :class:`torch.nn.GRU`.
+    """Write the ``gru_torch`` kernel's parameters into a `torch.nn.GRU`.
 
     The biases ``b_r`` and ``b_z`` go into ``bias_ih_l0`` (their ``bias_hh_l0`` rows are set
     to zero); ``b_xn`` into ``bias_ih_l0`` and ``b_hn`` into ``bias_hh_l0`` of the ``n`` rows.
@@ -313,7 +345,7 @@ def gru_params_to_torch(
     ----------
     params : mapping of str to numpy.ndarray
         Exactly the keys ``W_r b_r W_z b_z W_xn b_xn W_hn b_hn``, all float32 or all float64,
-        shaped as :func:`gru_params_from_torch` returns them.
+        shaped as `gru_params_from_torch` returns them.
     module : torch.nn.GRU, optional
         Module to load into, in place: one layer, unidirectional, ``bias=True``,
         ``input_size = D`` and ``hidden_size = H``. When omitted, a new
@@ -347,16 +379,24 @@ def gru_params_to_torch(
                 f"params need input_size={D}, hidden_size={H} (from params['W_xn'] of shape "
                 f"{arrays['W_xn'].shape})"
             )
+    _gru_layer_to_torch(arrays, module, "_l0")
+    return module
+
+
+def _gru_layer_to_torch(
+    arrays: Mapping[str, np.ndarray], module: torch.nn.GRU, suffix: str
+) -> None:
+    """Write checked ``gru_torch`` parameters into the layer whose names end in ``suffix``."""
+    H = arrays["W_xn"].shape[0]
     w_ih = np.concatenate((arrays["W_r"][:, H:], arrays["W_z"][:, H:], arrays["W_xn"]), axis=0)
     w_hh = np.concatenate((arrays["W_r"][:, :H], arrays["W_z"][:, :H], arrays["W_hn"]), axis=0)
     b_ih = np.concatenate((arrays["b_r"], arrays["b_z"], arrays["b_xn"]))
     b_hh = np.concatenate((np.zeros(2 * H, arrays["b_hn"].dtype), arrays["b_hn"]))
     with torch.no_grad():
-        _parameter(module, "weight_ih_l0").copy_(torch.tensor(w_ih))
-        _parameter(module, "weight_hh_l0").copy_(torch.tensor(w_hh))
-        _parameter(module, "bias_ih_l0").copy_(torch.tensor(b_ih))
-        _parameter(module, "bias_hh_l0").copy_(torch.tensor(b_hh))
-    return module
+        _parameter(module, f"weight_ih{suffix}").copy_(torch.tensor(w_ih))
+        _parameter(module, f"weight_hh{suffix}").copy_(torch.tensor(w_hh))
+        _parameter(module, f"bias_ih{suffix}").copy_(torch.tensor(b_ih))
+        _parameter(module, f"bias_hh{suffix}").copy_(torch.tensor(b_hh))
 
 
 def gru_state_to_torch(state: Mapping[str, np.ndarray]) -> torch.Tensor:
@@ -379,7 +419,7 @@ def gru_state_to_torch(state: Mapping[str, np.ndarray]) -> torch.Tensor:
 
 
 def gru_state_from_torch(h_n: torch.Tensor) -> dict[str, np.ndarray]:
-    """Turn the ``h_n`` (1, B, H) of a one-layer :class:`torch.nn.GRU` into ``{"h": (B, H)}``.
+    """Turn the ``h_n`` (1, B, H) of a one-layer `torch.nn.GRU` into ``{"h": (B, H)}``.
 
     Raises
     ------
@@ -413,6 +453,7 @@ def _check_gru_module(module: Any) -> None:
         raise ValueError(
             "module must be a single-layer, unidirectional torch.nn.GRU with biases; it has "
             + ", ".join(problems)
+            + " (stack_params_from_torch reads several layers and both directions)"
         )
     dtype = _parameter(module, "weight_ih_l0").dtype
     if dtype not in _TORCH_DTYPES:
@@ -485,7 +526,9 @@ def _check_module(module: Any) -> None:
     if problems:
         raise ValueError(
             "module must be a single-layer, unidirectional torch.nn.LSTM with biases and no "
-            "projection; it has " + ", ".join(problems)
+            "projection; it has "
+            + ", ".join(problems)
+            + " (stack_params_from_torch reads several layers and both directions)"
         )
     dtype = _parameter(module, "weight_ih_l0").dtype
     if dtype not in _TORCH_DTYPES:
@@ -538,3 +581,280 @@ def _check_params(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
             )
         arrays[name] = value
     return arrays
+
+
+# ---------------------------------------------------------------------------- stacks
+
+
+def _check_stack_module(module: Any) -> str:
+    """Raise unless ``module`` is an LSTM / GRU a `Stack` can hold; return its cell."""
+    if isinstance(module, torch.nn.LSTM):
+        cell = "lstm"
+        if module.proj_size != 0:
+            raise ValueError(f"module must have proj_size=0; got proj_size={module.proj_size}")
+    elif isinstance(module, torch.nn.GRU):
+        cell = "gru_torch"
+    else:
+        raise ValueError(
+            f"module must be a torch.nn.LSTM or torch.nn.GRU; got {type(module).__name__}"
+        )
+    if not module.bias:
+        raise ValueError("module must have bias=True (the kernels always have biases)")
+    dtype = _parameter(module, "weight_ih_l0").dtype
+    if dtype not in _TORCH_DTYPES:
+        raise TypeError(f"module must have float32 or float64 parameters; got {dtype}")
+    return cell
+
+
+def _torch_suffix(layer: int, reverse: bool) -> str:
+    return f"_l{layer}_reverse" if reverse else f"_l{layer}"
+
+
+def stack_params_from_torch(module: torch.nn.LSTM | torch.nn.GRU) -> dict[str, np.ndarray]:
+    """Read every layer and direction of an ``nn.LSTM`` / ``nn.GRU`` as a stack's parameters.
+
+    Parameters
+    ----------
+    module : torch.nn.LSTM or torch.nn.GRU
+        Any ``num_layers``, either ``bidirectional``, ``bias=True``, no projection, float32 or
+        float64.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The parameters of ``Stack("lstm" or "gru_torch", module.input_size,
+        module.hidden_size, module.num_layers, module.bidirectional)``: keys
+        ``"l{k}.<name>"`` and, when bidirectional, ``"l{k}_reverse.<name>"``, where ``<name>``
+        runs over the kernel's parameter names. Fresh arrays of the module's dtype.
+
+    Raises
+    ------
+    ValueError
+        If ``module`` is neither an LSTM nor a GRU, has no biases or has a projection.
+    TypeError
+        If its parameters are neither float32 nor float64.
+    """
+    from ..layers import layer_prefix
+
+    cell = _check_stack_module(module)
+    read = _lstm_layer_from_torch if cell == "lstm" else _gru_layer_from_torch
+    params: dict[str, np.ndarray] = {}
+    for layer in range(module.num_layers):
+        for reverse in (False, True) if module.bidirectional else (False,):
+            own = read(module, _torch_suffix(layer, reverse))  # type: ignore[arg-type]
+            prefix = layer_prefix(layer, reverse)
+            params.update({f"{prefix}.{name}": value for name, value in own.items()})
+    return params
+
+
+def _stack_layout(params: Mapping[str, np.ndarray]) -> tuple[str, int, bool]:
+    """Cell, number of layers and directions of a stack's parameter dict, from its keys."""
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
+    if "l0.W_f" in params:
+        cell, names = "lstm", _PARAMETER_NAMES
+    elif "l0.W_r" in params:
+        cell, names = "gru_torch", _GRU_PARAMETER_NAMES
+    else:
+        raise ValueError(
+            "params must be the parameters of a Stack of 'lstm' (key 'l0.W_f') or "
+            f"'gru_torch' (key 'l0.W_r'); got keys {sorted(map(str, params))[:6]}"
+        )
+    bidirectional = f"l0_reverse.{names[0]}" in params
+    num_layers = 0
+    while f"l{num_layers}.{names[0]}" in params:
+        num_layers += 1
+    expected: set[str] = set()
+    for layer in range(num_layers):
+        for prefix in (f"l{layer}", f"l{layer}_reverse") if bidirectional else (f"l{layer}",):
+            expected.update(f"{prefix}.{name}" for name in names)
+    missing = sorted(expected - set(params))
+    if missing:
+        raise ValueError(f"params is missing {missing[:4]} (a {cell} stack of {num_layers} layers)")
+    extra = sorted(str(key) for key in params if key not in expected)
+    if extra:
+        raise ValueError(
+            f"params has unexpected keys {extra[:4]} (a {cell} stack of {num_layers} layers, "
+            f"bidirectional={bidirectional})"
+        )
+    return cell, num_layers, bidirectional
+
+
+def stack_params_to_torch(
+    params: Mapping[str, np.ndarray],
+    module: torch.nn.LSTM | torch.nn.GRU | None = None,
+) -> torch.nn.LSTM | torch.nn.GRU:
+    """Write a stack's parameters into an ``nn.LSTM`` (cell ``lstm``) or ``nn.GRU`` (``gru_torch``).
+
+    The cell, ``num_layers`` and ``bidirectional`` are read from the keys (``"l{k}.W_f"`` for
+    an LSTM, ``"l{k}.W_r"`` for a GRU, ``"l{k}_reverse.*"`` when bidirectional); biases are
+    placed as `params_to_torch` / `gru_params_to_torch` place them.
+
+    Parameters
+    ----------
+    params : mapping of str to numpy.ndarray
+        The parameters of a `lstm_sym.layers.Stack`, all float32 or all float64.
+    module : torch.nn.LSTM or torch.nn.GRU, optional
+        Module to load into, in place; it must have the same kind, sizes, ``num_layers`` and
+        ``bidirectional``. When omitted a new one on the CPU with the dtype of ``params`` is
+        built (without touching torch's global random state).
+
+    Returns
+    -------
+    torch.nn.LSTM or torch.nn.GRU
+        ``module`` when given, else the new module.
+
+    Raises
+    ------
+    ValueError
+        On a missing or unexpected key, a wrong shape (the message names the key), or a
+        ``module`` of another kind or size.
+    TypeError
+        If ``params`` is not a mapping or its arrays are not all float32 or all float64.
+    """
+    cell, num_layers, bidirectional = _stack_layout(params)
+    check = _check_params if cell == "lstm" else _check_gru_params
+    layers: list[tuple[str, dict[str, np.ndarray]]] = []
+    dtype = None
+    for layer in range(num_layers):
+        for reverse in (False, True) if bidirectional else (False,):
+            prefix = f"l{layer}_reverse" if reverse else f"l{layer}"
+            own = {
+                key.split(".", 1)[1]: value
+                for key, value in params.items()
+                if key.split(".", 1)[0] == prefix
+            }
+            try:
+                arrays = check(own)
+            except (ValueError, TypeError) as error:
+                raise type(error)(
+                    f"layer {prefix!r}: {error}".replace("params['", f"params['{prefix}.")
+                ) from None
+            if dtype is None:
+                dtype = arrays[next(iter(arrays))].dtype
+            elif arrays[next(iter(arrays))].dtype != dtype:
+                raise TypeError(
+                    f"params of layer {prefix!r} must have dtype {dtype} like layer 'l0'"
+                )
+            layers.append((_torch_suffix(layer, reverse), arrays))
+    first = layers[0][1]
+    if cell == "lstm":
+        H, columns = first["W_f"].shape
+        D = columns - H
+    else:
+        H, D = first["W_xn"].shape
+    directions = 2 if bidirectional else 1
+    for suffix, arrays in layers[directions:]:
+        width = arrays["W_f"].shape[1] - H if cell == "lstm" else arrays["W_xn"].shape[1]
+        if width != directions * H:
+            raise ValueError(
+                f"layer {suffix[1:]!r} must read num_directions * H = {directions * H} inputs "
+                f"(the outputs of the layer below); its weights read {width}"
+            )
+    kind = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
+    if module is None:
+        torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
+        with torch.random.fork_rng(devices=[]):
+            module = kind(
+                D,
+                H,
+                num_layers=num_layers,
+                bias=True,
+                bidirectional=bidirectional,
+                dtype=torch_dtype,
+            )
+    else:
+        if type(module) is not kind:
+            raise ValueError(
+                f"module must be a {kind.__name__} for {cell} parameters; "
+                f"got {type(module).__name__}"
+            )
+        _check_stack_module(module)
+        have = (module.input_size, module.hidden_size, module.num_layers, module.bidirectional)
+        need = (D, H, num_layers, bidirectional)
+        if have != need:
+            raise ValueError(
+                "module has (input_size, hidden_size, num_layers, bidirectional) = "
+                f"{have}; params need {need}"
+            )
+    write = _lstm_layer_to_torch if cell == "lstm" else _gru_layer_to_torch
+    for suffix, arrays in layers:
+        write(arrays, module, suffix)  # type: ignore[arg-type]
+    return module
+
+
+def stack_state_to_torch(
+    state: Mapping[str, np.ndarray],
+) -> tuple[torch.Tensor, torch.Tensor] | torch.Tensor:
+    """Turn a stack's state into torch's initial state.
+
+    Parameters
+    ----------
+    state : mapping of str to numpy.ndarray
+        ``{"h", "C"}`` (an ``lstm`` stack) or ``{"h"}`` (``gru_torch``), each
+        (num_layers * num_directions, B, H), float32 or float64.
+
+    Returns
+    -------
+    (h_0, c_0) for an LSTM state, or h_0 for a GRU state
+        Tensors of the same shape and dtype (copies).
+
+    Raises
+    ------
+    ValueError
+        On other keys or a shape that is not 3-D or differs between the arrays.
+    TypeError
+        If ``state`` is not a mapping or holds non-float arrays.
+    """
+    if not isinstance(state, Mapping):
+        raise TypeError(f"state must be a dict of arrays; got {type(state).__name__}")
+    keys = sorted(str(key) for key in state)
+    if keys not in (["C", "h"], ["h"]):
+        raise ValueError(
+            f"state must have the keys ['h', 'C'] (lstm) or ['h'] (gru_torch); got {keys}"
+        )
+    h = _check_array("state['h']", state["h"], 3, "(num_layers * num_directions, B, H)")
+    if keys == ["h"]:
+        return torch.tensor(h)
+    c = _check_array("state['C']", state["C"], 3, "(num_layers * num_directions, B, H)")
+    if c.shape != h.shape or c.dtype != h.dtype:
+        raise ValueError(
+            f"state['C'] must have the shape and dtype of state['h'], {h.shape} {h.dtype}; "
+            f"got {c.shape} {c.dtype}"
+        )
+    return torch.tensor(h), torch.tensor(c)
+
+
+def stack_state_from_torch(
+    h_n: torch.Tensor, c_n: torch.Tensor | None = None
+) -> dict[str, np.ndarray]:
+    """Turn torch's final ``h_n`` (and ``c_n`` of an LSTM) into a stack's state dict.
+
+    Parameters
+    ----------
+    h_n, c_n : torch.Tensor
+        Each (num_layers * num_directions, B, H); ``c_n`` only for an LSTM.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{"h": h_n, "C": c_n}`` or ``{"h": h_n}`` as fresh NumPy arrays.
+
+    Raises
+    ------
+    ValueError
+        If a tensor is not 3-D or ``c_n`` differs from ``h_n`` in shape.
+    TypeError
+        If an argument is not a float32/float64 tensor.
+    """
+    tensors = {"h": ("h_n", h_n)} if c_n is None else {"h": ("h_n", h_n), "C": ("c_n", c_n)}
+    state: dict[str, np.ndarray] = {}
+    for key, (name, value) in tensors.items():
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor; got {type(value).__name__}")
+        state[key] = _check_array(name, _to_numpy(value), 3, "(num_layers * num_directions, B, H)")
+    if "C" in state and state["C"].shape != state["h"].shape:
+        raise ValueError(
+            f"c_n must have the shape of h_n, {state['h'].shape}; got {state['C'].shape}"
+        )
+    return state
