@@ -35,6 +35,7 @@ NAV_PAGES = (
     "explore/index.html",
     "derivations/lstm/index.html",
     "kernels/index.html",
+    "train/index.html",
     "verification/index.html",
     "notation/index.html",
     "further-reading/index.html",

@@ -43,3 +43,9 @@ def test_changelog_has_an_unreleased_section() -> None:
     """CHANGELOG.md exists and starts with what is not yet released."""
     headings = re.findall(r"^## (.+)$", (REPO / "CHANGELOG.md").read_text(), re.MULTILINE)
     assert headings and headings[0] == "Unreleased"
+
+
+def test_readme_stack_example_is_the_tested_example_file() -> None:
+    """The README's stacked, bidirectional example is examples/stacked_bidirectional.py verbatim."""
+    example = (REPO / "examples" / "stacked_bidirectional.py").read_text().strip()
+    assert example in (REPO / "README.md").read_text()
