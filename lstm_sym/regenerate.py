@@ -110,7 +110,7 @@ def figure_artifacts() -> Artifacts:
         source = (
             "lstm_sym/spec/functions.py"
             if name == "activations.svg"
-            else f"lstm_sym/spec/cells/{name.removesuffix('-cell.svg')}.cell"
+            else f"lstm_sym/spec/cells/{name.split('-', 1)[0]}.cell"
         )
         files[f"{FIGURES_DIR}/{name}"] = _with_header(svg, source)
     return Artifacts(files=files)
