@@ -91,6 +91,11 @@ def builtin_artifacts(
         if progress:
             progress("figures")
         results.append(figure_artifacts())
+        if progress:
+            progress("worked example")
+        from .render.worked_example import example_files
+
+        results.append(Artifacts(files=example_files(COMMAND)))
     return results
 
 

@@ -224,6 +224,25 @@ def on_pre_build(config: MkDocsConfig, regenerate: bool = False) -> None:
     if regenerate:
         _regenerate_changed(_current().root)
     _current().start_verification()
+    _check_worked_example()
+
+
+def _check_worked_example() -> None:
+    """Fail the build when the worked example's adjoints or exercise answers are wrong.
+
+    Every adjoint of the example's backward step is compared with central finite differences
+    (relative error ≤ 1e-6), and each numeric exercise answer with its closed form.
+    """
+    from lstm_sym.render import worked_example
+
+    try:
+        errors = worked_example.check()
+    except (ValueError, KeyError) as exc:
+        raise PluginError(f"lstm_sym: {exc}") from exc
+    log.info(
+        "lstm_sym: worked example adjoints agree with finite differences (max rel. error %.1e)",
+        max(errors.values()),
+    )
 
 
 def _regenerate_changed(root: Path) -> None:
