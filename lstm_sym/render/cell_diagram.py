@@ -749,3 +749,114 @@ def cell_diagram(spec: Any, highlight: Iterable[str] = (), *, ident: str = "cell
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def unrolled_diagram(spec: Any, steps: int = 3) -> str:
+    """Draw ``steps`` copies of a cell side by side: the forward flow and the backward flow.
+
+    Forward (dark, solid): each step reads ``x_t`` and the states of the step before, and
+    hands its states on; its output state feeds the step's loss ``ℓ_t``. Backward (red,
+    dashed): every loss sends ``δ`` of the output state down into its step, and each step sends
+    the adjoints of the states it read back to the step before.
+
+    Parameters
+    ----------
+    spec
+        A :class:`lstm_sym.spec.CellSpec`; its state names label the arrows.
+    steps
+        How many steps to draw (2 or 3 read best).
+
+    Returns
+    -------
+    str
+        A deterministic SVG document.
+    """
+    back = "#c62828"
+    states = list(spec.state_names)
+    output = spec.output_state
+    box_w, box_h, gap = 130.0, max(110.0, 56.0 * len(states) + 8.0), 120.0
+    left, top = 70.0, 90.0
+    width = left * 2 + steps * box_w + (steps - 1) * gap + 40
+    height = top + box_h + 110.0
+    labels = ["t-1", "t", "t+1", "t+2"][:steps] if steps <= 4 else [str(k) for k in range(steps)]
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans, Arial, sans-serif" '
+        'font-size="15" role="img" aria-labelledby="unrolled-title">',
+        f'<title id="unrolled-title">{html.escape(spec.title)}, unrolled over {steps} steps: '
+        "forward and backward flow</title>",
+        "<defs>",
+        f'<marker id="unrolled-fwd" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        f'markerHeight="7" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z" fill="{LINE}"/></marker>',
+        f'<marker id="unrolled-back" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        f'markerHeight="7" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z" fill="{back}"/></marker>',
+        "</defs>",
+        f'<rect x="0" y="0" width="{width:.0f}" height="{height:.0f}" fill="#ffffff"/>',
+    ]
+
+    def sub(name: str, index: str) -> str:
+        return _esc(f"{_base(name)}_{{{index}}}")
+
+    def arrow(x0: float, y0: float, x1: float, y1: float, backward: bool) -> str:
+        style = f'stroke="{back}" stroke-dasharray="6 4"' if backward else f'stroke="{LINE}"'
+        marker = "unrolled-back" if backward else "unrolled-fwd"
+        return (
+            f'<path d="M {x0:.1f} {y0:.1f} L {x1:.1f} {y1:.1f}" {style} stroke-width="2" '
+            f'fill="none" marker-end="url(#{marker})"/>'
+        )
+
+    for k in range(steps):
+        x = left + 20 + k * (box_w + gap)
+        t = labels[k]
+        out.append(
+            f'<rect x="{x:.1f}" y="{top:.1f}" width="{box_w:.0f}" height="{box_h:.0f}" rx="10" '
+            f'fill="#e8eaf6" stroke="#3949ab" stroke-width="2"/>'
+        )
+        out.append(
+            f'<text x="{x + box_w / 2:.1f}" y="{top + box_h / 2 + 5:.1f}" text-anchor="middle" '
+            f'font-weight="bold" fill="#1a237e">step {html.escape(t)}</text>'
+        )
+        cx = x + box_w / 2
+        # input from below
+        out.append(arrow(cx, top + box_h + 50, cx, top + box_h + 2, False))
+        out.append(
+            f'<text x="{cx:.1f}" y="{top + box_h + 68:.1f}" text-anchor="middle">'
+            f"{sub(spec.input_name, t)}</text>"
+        )
+        # output up to the loss, and the loss's adjoint back down
+        out.append(arrow(cx - 12, top - 2, cx - 12, top - 48, False))
+        out.append(arrow(cx + 12, top - 48, cx + 12, top - 2, True))
+        out.append(
+            f'<text x="{cx:.1f}" y="{top - 56:.1f}" text-anchor="middle" font-weight="bold">'
+            f"ℓ{_esc('_{' + t + '}')}</text>"
+        )
+        out.append(
+            f'<text x="{cx - 16:.1f}" y="{top - 22:.1f}" text-anchor="end" font-size="13">'
+            f"{sub(output, t)}</text>"
+        )
+        out.append(
+            f'<text x="{cx + 16:.1f}" y="{top - 22:.1f}" font-size="13" fill="{back}">'
+            f"δ{sub(output, t)}</text>"
+        )
+        # states to the next step (forward, upper) and their adjoints back (lower)
+        x_end = x + box_w
+        for s, state in enumerate(states):
+            y_f = top + 22 + s * 56.0
+            y_b = y_f + 16
+            if k + 1 < steps:
+                out.append(arrow(x_end + 2, y_f, x_end + gap - 2, y_f, False))
+                out.append(arrow(x_end + gap - 2, y_b, x_end + 2, y_b, True))
+                out.append(
+                    f'<text x="{x_end + gap / 2:.1f}" y="{y_f - 5:.1f}" text-anchor="middle" '
+                    f'font-size="13">{sub(state, t)}</text>'
+                )
+                out.append(
+                    f'<text x="{x_end + gap / 2:.1f}" y="{y_b + 17:.1f}" text-anchor="middle" '
+                    f'font-size="13" fill="{back}">δ{sub(state, t)}</text>'
+                )
+    out.append(
+        f'<text x="{left:.1f}" y="{height - 8:.1f}" font-size="13" fill="{LINE}">'
+        f'solid: forward · <tspan fill="{back}">dashed: backward (adjoints δ)</tspan></text>'
+    )
+    out.append("</svg>")
+    return "\n".join(out) + "\n"

@@ -144,14 +144,19 @@ def cell_diagram_svg(spec: Any, highlight: Sequence[str] = (), *, ident: str = "
 def figures() -> dict[str, str]:
     """Every figure of the docs, by file name.
 
-    The activation plots, one diagram per built-in cell (``<cell>-cell.svg``) and, for the
+    The activation plots, one diagram per built-in cell (``<cell>-cell.svg``), the cell
+    unrolled over three steps (``<cell>-unrolled.svg``) and, for the
     LSTM's gate pages, a copy with that gate highlighted (``lstm-cell-<gate page>.svg``).
     """
     from lstm_sym.spec import builtin_cell_names, load_builtin
 
+    from .cell_diagram import unrolled_diagram
+
     out = {"activations.svg": activation_plots_svg()}
     for name in builtin_cell_names():
-        out[f"{name}-cell.svg"] = cell_diagram_svg(load_builtin(name), ident=f"{name}-cell")
+        spec = load_builtin(name)
+        out[f"{name}-cell.svg"] = cell_diagram_svg(spec, ident=f"{name}-cell")
+        out[f"{name}-unrolled.svg"] = unrolled_diagram(spec)
     lstm = load_builtin("lstm")
     for page, layers in GATE_HIGHLIGHTS.items():
         out[f"lstm-cell-{page}.svg"] = cell_diagram_svg(lstm, layers, ident=f"lstm-{page}")

@@ -589,24 +589,34 @@ def _weight(value: float) -> str:
 
 
 _ADJOINT_ROWS = (
-    ("h", r"\delta h_t", r"V^{\top}(p - y)", "the loss"),
-    ("o", r"\delta o_t", r"\delta h_t \odot \tanh C_t", "(D1)"),
-    ("C", r"\delta C_t", r"\delta h_t \odot o_t \odot (1 - \tanh^2 C_t)", "(D2)"),
-    ("C_tilde", r"\delta \tilde{C}_t", r"\delta C_t \odot i_t", "(D3)"),
-    ("i", r"\delta i_t", r"\delta C_t \odot \tilde{C}_t", "(D4)"),
-    ("f", r"\delta f_t", r"\delta C_t \odot C_{t-1}", "(D5)"),
-    ("a_f", r"\delta a^f_t", r"\delta f_t \odot f_t (1 - f_t)", "(D6)"),
-    ("a_i", r"\delta a^i_t", r"\delta i_t \odot i_t (1 - i_t)", "(D6)"),
-    ("a_C", r"\delta a^C_t", r"\delta \tilde{C}_t \odot (1 - \tilde{C}_t^2)", "(D7)"),
-    ("a_o", r"\delta a^o_t", r"\delta o_t \odot o_t (1 - o_t)", "(D6)"),
-    ("C_prev", r"\delta C_{t-1}", r"\delta C_t \odot f_t", "(D8)"),
-    ("h_prev", r"\delta h_{t-1}", r"\textstyle\sum_g W_g^{(h)\top} \delta a^g_t", "(D9)"),
+    ("h", r"\delta h_t", r"V^{\top}(p - y)", r"$\eqref{lstm-loss-dh}$"),
+    ("o", r"\delta o_t", r"\delta h_t \odot \tanh C_t", r"$\eqref{lstm-adj-o}$"),
+    ("C", r"\delta C_t", r"\delta h_t \odot o_t \odot (1 - \tanh^2 C_t)", r"$\eqref{lstm-adj-C}$"),
+    ("C_tilde", r"\delta \tilde{C}_t", r"\delta C_t \odot i_t", r"$\eqref{lstm-adj-C-tilde}$"),
+    ("i", r"\delta i_t", r"\delta C_t \odot \tilde{C}_t", r"$\eqref{lstm-adj-i}$"),
+    ("f", r"\delta f_t", r"\delta C_t \odot C_{t-1}", r"$\eqref{lstm-adj-f}$"),
+    ("a_f", r"\delta a^f_t", r"\delta f_t \odot f_t (1 - f_t)", r"$\eqref{lstm-adj-a-f}$"),
+    ("a_i", r"\delta a^i_t", r"\delta i_t \odot i_t (1 - i_t)", r"$\eqref{lstm-adj-a-i}$"),
+    (
+        "a_C",
+        r"\delta a^C_t",
+        r"\delta \tilde{C}_t \odot (1 - \tilde{C}_t^2)",
+        r"$\eqref{lstm-adj-a-C}$",
+    ),
+    ("a_o", r"\delta a^o_t", r"\delta o_t \odot o_t (1 - o_t)", r"$\eqref{lstm-adj-a-o}$"),
+    ("C_prev", r"\delta C_{t-1}", r"\delta C_t \odot f_t", r"$\eqref{lstm-adj-C-prev}$"),
+    (
+        "h_prev",
+        r"\delta h_{t-1}",
+        r"\textstyle\sum_g W_g^{(h)\top} \delta a^g_t",
+        r"$\eqref{lstm-adj-h-prev}$",
+    ),
 )
 
 
 def _backward_table(back: Backward) -> str:
     lines = [
-        "| adjoint | formula | uses | subject | navy |",
+        "| adjoint | formula | eq. | subject | navy |",
         "|---|---|---|---:|---:|",
     ]
     for name, symbol, formula, uses in _ADJOINT_ROWS:
