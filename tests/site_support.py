@@ -36,6 +36,7 @@ NAV_PAGES = (
     "gates/input/index.html",
     "gates/output/index.html",
     "derivations/lstm/index.html",
+    "exercises/index.html",
     "kernels/index.html",
     "verification/index.html",
     "notation/index.html",

@@ -178,7 +178,8 @@ def _add_generated_pages(config: MkDocsConfig) -> None:
 
     ``lstm-sym regenerate`` writes one ``docs/derivations/<cell>.md`` per built-in cell, and
     may write overview pages. Generated pages that ``mkdocs.yml`` does not name go right after
-    the first derivation page in the nav: other pages as entries of their own (titled by their
+    the variants page in the nav (the reference track), or after the first derivation page
+    when the nav has no variants page: other pages as entries of their own (titled by their
     heading), derivation pages in a "More cells" section. A new cell thus never trips the
     strict build's check for pages left out of the nav; hand-written pages still must be listed.
     """
@@ -191,14 +192,39 @@ def _add_generated_pages(config: MkDocsConfig) -> None:
         return
     derivations = [p for p in missing if p.startswith(f"{DERIVATIONS}/")]
     others: list[object] = [p for p in missing if not p.startswith(f"{DERIVATIONS}/")]
-    position = len(nav)
-    for index, item in enumerate(nav):
-        if any(p.startswith(f"{DERIVATIONS}/") for p in _nav_paths(item)):
-            position = index + 1
-            break
     if derivations:
         others.append({MORE_CELLS: [{_cell_title(p): p} for p in derivations]})
-    nav[position:position] = others
+    target, position = _insertion_point(nav)
+    target[position:position] = others
+
+
+#: The page after which generated pages the nav does not name are listed (reference track).
+ANCHOR_PAGE = "variants.md"
+
+
+def _insertion_point(nav: list[Any]) -> tuple[list[Any], int]:
+    """Where unnamed generated pages go: right after the variants page, in whichever section
+    lists it; failing that, after the first derivation page; failing that, at the end."""
+    for wanted in (lambda p: p == ANCHOR_PAGE, lambda p: p.startswith(f"{DERIVATIONS}/")):
+        found = _find(nav, wanted)
+        if found is not None:
+            return found
+    return nav, len(nav)
+
+
+def _find(items: list[Any], wanted: Any) -> tuple[list[Any], int] | None:
+    for index, item in enumerate(items):
+        if isinstance(item, str) and wanted(item):
+            return items, index + 1
+        if isinstance(item, dict):
+            for value in item.values():
+                if isinstance(value, str) and wanted(value):
+                    return items, index + 1
+                if isinstance(value, list):
+                    found = _find(value, wanted)
+                    if found is not None:
+                        return found
+    return None
 
 
 def on_config(config: MkDocsConfig, cache: VerificationCache) -> MkDocsConfig:
