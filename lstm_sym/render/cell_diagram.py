@@ -285,7 +285,8 @@ class _Builder:
         for src in inputs:
             group = self.nodes[src].group if self.nodes[src].kind == "box" else ""
             value = next((v for v, k in self.producer.items() if k == src), "")
-            named = self.nodes[src].kind == "box" or value not in self.spec.state_names
+            kind = self.nodes[src].kind
+            named = kind == "box" or (kind == "op" and value not in self.spec.state_names)
             shown = _t(value) if value and named else ""
             self.conns.append(Edge(src, key, shown, group))
         node.group = ""

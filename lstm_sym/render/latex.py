@@ -220,9 +220,10 @@ def _adjoint_row(spec: CellSpec, adjoint: Adjoint, names: LatexNames) -> tuple[_
         via.append(rf"from ${source}$, eq. $\eqref{{{ref}}}$, local derivative $\eqref{{{loc}}}$")
     lhs = names.symbols[adjoint.symbol]
     body = _split_sum(lhs, chain)
-    evaluated = names.expr(adjoint.expr)
     if not linear_only:
-        body += f" \\\\\n&= {evaluated}"
+        parts = [names.symbols[adjoint.seed]] if adjoint.seed is not None else []
+        parts += [names.expr(term.expr) for term in adjoint.terms]
+        body += " \\\\\n" + _split_sum("", parts)
     label = _label(spec, "adj", adjoint.name)
     return _Row(lhs, body, label), via
 
@@ -297,7 +298,9 @@ def _parameter_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
                 rf"{names.block(m.weight, x, transposed=True)} \delta {names.of(m.target)}"
                 for m in group.maps
             ]
-    rows.append(_Row(rf"\delta {names.of(x)}", " + ".join(terms), _label(spec, "grad", x)))
+    # One term per line: four W^T δa products do not fit a phone's width.
+    rhs = " \\notag \\\\\n&\\quad + ".join(terms)
+    rows.append(_Row(rf"\delta {names.of(x)}", rhs, _label(spec, "grad", x)))
     return rows
 
 

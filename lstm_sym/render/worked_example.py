@@ -446,14 +446,15 @@ def _plot(
             "path.simplify": False,
         }
     ):
-        fig, ax = plt.subplots(figsize=(6.4, 3.0), layout="constrained")
+        # Narrow on purpose: on a phone it is shown at about its natural size (see extra.css).
+        fig, ax = plt.subplots(figsize=(4.8, 3.4), layout="constrained")
         for label, values, colour, style in series:
             ax.plot(steps, values, style, color=colour, label=label, linewidth=2, markersize=6)
         ax.set_xticks(steps, [f"{t}\n{w}" for t, w in zip(steps, TOKENS, strict=True)])
         ax.set_ylim(*ylim)
         ax.set_ylabel(ylabel)
         ax.grid(True, linewidth=0.3)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None}, facecolor="white")
         plt.close(fig)
@@ -528,7 +529,6 @@ def example_files(command: str) -> dict[str, str]:
     out[f"{assets}/example-forget.svg"] = _plot(
         [
             ("f subject", tr.f[:, 0], RED, "o-"),
-            ("f navy", tr.f[:, 1], RED, "s--"),
             ("C subject", tr.C[:, 0], GREY, "^:"),
         ],
         "value",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -305,6 +306,21 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         )
     reports = _current().collect_verification()
     return markdown.replace(verification.MARKER, verification.render_markdown(reports))
+
+
+#: A Sphinx role as mkdocstrings leaves it: ``:func:`step``` renders as ``:func:<code>step</code>``.
+_RST_ROLE = re.compile(r":(?:py:)?(?:data|func|class|meth|attr|mod|obj|exc|const):(<code>)~?")
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Turn the Sphinx roles of the generated kernels' docstrings into plain code spans.
+
+    The kernels' docstrings are NumPy style with Sphinx cross-reference roles (``:data:``,
+    ``:func:``), which mkdocstrings renders literally; the role prefix is dropped and the name
+    stays in its code span.
+    """
+    del page, config, files
+    return _RST_ROLE.sub(r"\1", html)
 
 
 def on_post_build(config: MkDocsConfig) -> None:
