@@ -146,7 +146,7 @@ def test_every_page_renders_cleanly(browser: Browser, site_url: str) -> None:
 
 
 def test_instant_navigation_typesets_the_new_page_once(browser: Browser, site_url: str) -> None:
-    """Following a navigation link (instant loading, no full reload) typesets the new page's
+    """Following a link in the page (instant loading, no full reload) typesets the new page's
     math exactly once, with equation numbers restarting."""
     context = browser.new_context()
     try:
@@ -155,7 +155,7 @@ def test_instant_navigation_typesets_the_new_page_once(browser: Browser, site_ur
         page.goto(site_url + "cell/", wait_until="load")
         page.evaluate(WAIT_FOR_MATH)
         page.evaluate("() => { window.__lstmSymNoReload = true; }")
-        page.locator("a.md-nav__link[href$='gates/input/']").first.click()
+        page.locator("article a[href$='gates/input/']").first.click()
         page.wait_for_url("**/gates/input/")
         page.wait_for_function("() => document.querySelector('h1')?.textContent.includes('Input')")
         page.evaluate(WAIT_FOR_MATH)
