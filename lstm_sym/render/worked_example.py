@@ -476,7 +476,10 @@ def example_files(command: str) -> dict[str, str]:
     command
         The command named in every file's generated-file comment.
     """
-    header = f"<!-- Generated from {SOURCE} by `{command}` — do not edit. -->\n"
+    header = (
+        f"<!-- Generated from lstm_sym/spec/cells/lstm.cell (its kernel, run by {SOURCE}) "
+        f"by `{command}` — do not edit. -->\n"
+    )
     tr = trace()
     back = backward_last_step()
     snippets = "docs/snippets/example"
