@@ -251,7 +251,6 @@ def on_pre_build(config: MkDocsConfig, regenerate: bool = False) -> None:
     if regenerate:
         _regenerate_changed(_current().root)
     _current().start_verification()
-    _check_worked_example()
 
 
 def _check_worked_example() -> None:
@@ -324,9 +323,11 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    """Copy MathJax into the built site; fail if verification failed even without its page."""
+    """Copy MathJax into the built site; fail if verification failed even without its page, or
+    if the worked example disagrees with finite differences."""
     state = _current()
     state.collect_verification()
+    _check_worked_example()
     try:
         mathjax.copy_mathjax(Path(config.site_dir))
     except mathjax.MathJaxNotFoundError as exc:
