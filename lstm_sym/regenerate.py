@@ -93,6 +93,11 @@ def builtin_artifacts(
         if progress:
             progress("figures")
         results.append(figure_artifacts())
+        if progress:
+            progress("worked example")
+        from .render.worked_example import example_files
+
+        results.append(Artifacts(files=example_files(COMMAND)))
     return results
 
 
@@ -112,7 +117,7 @@ def figure_artifacts() -> Artifacts:
         source = (
             "lstm_sym/spec/functions.py"
             if name == "activations.svg"
-            else f"lstm_sym/spec/cells/{name.removesuffix('-cell.svg')}.cell"
+            else f"lstm_sym/spec/cells/{name.split('-', 1)[0]}.cell"
         )
         files[f"{FIGURES_DIR}/{name}"] = _with_header(svg, source)
     return Artifacts(files=files)

@@ -34,6 +34,7 @@ NAV_PAGES = (
     "gates/output/index.html",
     "explore/index.html",
     "derivations/lstm/index.html",
+    "exercises/index.html",
     "kernels/index.html",
     "train/index.html",
     "verification/index.html",

@@ -137,3 +137,48 @@ def test_config_enables_the_required_features() -> None:
     assert config.mdx_configs["pymdownx.snippets"]["check_paths"] is True
     assert all(not str(js).startswith(("http:", "https:", "//")) for js in config.extra_javascript)
     assert config.validation.links.anchors == 30  # logging.WARNING: an error under --strict
+
+
+def _titles_and_paths(items: list[object]) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            for title, value in item.items():
+                out.append(title)
+                if isinstance(value, list):
+                    out += _titles_and_paths(value)
+                else:
+                    out.append(str(value))
+        else:
+            out.append(str(item))
+    return out
+
+
+def test_student_track_reads_in_course_order() -> None:
+    """The Learn section runs Why LSTM → cell → gates → Explore → BPTT → Exercises → the
+    experiment, and derivation pages the nav does not name land after Variants in Reference."""
+    from mkdocs.config import load_config
+
+    from lstm_sym.site import events
+
+    config = load_config(str(Path(__file__).resolve().parents[1] / "mkdocs.yml"))
+    events._add_generated_pages(config)
+    sections = {
+        next(iter(item)): item[next(iter(item))] for item in config.nav if isinstance(item, dict)
+    }
+    learn = [p for p in _titles_and_paths(sections["Learn"]) if p.endswith(".md")]
+    order = [
+        "why-lstm.md",
+        "cell.md",
+        "gates/forget.md",
+        "gates/input.md",
+        "gates/output.md",
+        "explore.md",
+        "derivations/lstm.md",
+        "exercises.md",
+        "experiments/long-context.md",
+    ]
+    assert [p for p in learn if p in order] == order
+    assert not [p for p in learn if p.startswith("derivations/") and p != "derivations/lstm.md"]
+    reference = _titles_and_paths(sections["Reference"])
+    assert reference.index(events.MORE_CELLS) == reference.index("variants.md") + 1

@@ -148,7 +148,7 @@ def test_hooks_reload_the_site_code_on_every_build() -> None:
 def test_new_derivation_pages_join_the_navigation(tmp_path: Path) -> None:
     """A generated derivation page that mkdocs.yml does not name is listed under "More cells",
     titled by its cell's title (its file name when no built-in cell has it), right after the
-    derivation pages the nav names."""
+    Variants page of the reference section."""
     from mkdocs.config import load_config
 
     from lstm_sym.site import events
@@ -162,12 +162,17 @@ def test_new_derivation_pages_join_the_navigation(tmp_path: Path) -> None:
     (tmp_path / "hand-written.md").write_text("# Not generated\n", encoding="utf-8")
     config.docs_dir = str(tmp_path)
     events._add_generated_pages(config)
-    titles = [next(iter(item)) if isinstance(item, dict) else item for item in config.nav]
+    section = next(
+        value
+        for item in config.nav
+        if isinstance(item, dict)
+        for value in item.values()
+        if isinstance(value, list) and events.ANCHOR_PAGE in events._nav_paths(value)
+    )
+    titles = [next(iter(item)) if isinstance(item, dict) else item for item in section]
     position = titles.index(events.MORE_CELLS)
-    assert config.nav[position] == {
-        events.MORE_CELLS: [{"zz_new_cell": "derivations/zz_new_cell.md"}]
-    }
-    assert "derivations/lstm.md" in events._nav_paths(config.nav[position - 1])
+    assert section[position] == {events.MORE_CELLS: [{"zz_new_cell": "derivations/zz_new_cell.md"}]}
+    assert events._nav_paths(section[position - 1]) == {events.ANCHOR_PAGE}
     assert "hand-written.md" not in events._nav_paths(config.nav)
 
 

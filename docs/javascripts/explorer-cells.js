@@ -445,7 +445,7 @@
   // Generated from lstm_sym/spec/cells/coupled_lstm.cell by `lstm-sym regenerate` — do not edit.
   cells["coupled_lstm"] = {
     name: "coupled_lstm",
-    title: "LSTM with coupled forget and input gates",
+    title: "LSTM with coupled gates, no peepholes",
     summary: "The lecture's LSTM with one gate doing the work of two: the cell keeps the fraction f of its old content and writes the fraction 1 \u2212 f of the candidate, so it writes new values only where it forgets old ones.",
     input: "x",
     states: ["h", "C"],
@@ -564,7 +564,7 @@
   // Generated from lstm_sym/spec/cells/peephole_lstm.cell by `lstm-sym regenerate` — do not edit.
   cells["peephole_lstm"] = {
     name: "peephole_lstm",
-    title: "LSTM with peephole connections (vanilla LSTM)",
+    title: "LSTM with peephole connections",
     summary: "The lecture's LSTM with peephole connections (Gers and Schmidhuber, 2000): the forget and input gates also see the previous cell state, the output gate the new cell state, each through a vector of diagonal weights. Greff et al. (2017) call it the vanilla LSTM.",
     input: "x",
     states: ["h", "C"],
@@ -712,7 +712,7 @@
   // Generated from lstm_sym/spec/cells/lstm_nig.cell by `lstm-sym regenerate` — do not edit.
   cells["lstm_nig"] = {
     name: "lstm_nig",
-    title: "LSTM without input gate (NIG)",
+    title: "Peephole LSTM without input gate (NIG)",
     summary: "Greff et al.'s NIG variant of the peephole LSTM: the input gate is fixed at one, so every step adds the whole candidate to the cell state.",
     input: "x",
     states: ["h", "C"],
@@ -839,7 +839,7 @@
   // Generated from lstm_sym/spec/cells/lstm_nfg.cell by `lstm-sym regenerate` — do not edit.
   cells["lstm_nfg"] = {
     name: "lstm_nfg",
-    title: "LSTM without forget gate (NFG)",
+    title: "Peephole LSTM without forget gate (NFG)",
     summary: "Greff et al.'s NFG variant of the peephole LSTM: the forget gate is fixed at one, so the cell state only accumulates, as in Hochreiter and Schmidhuber's original LSTM of 1997.",
     input: "x",
     states: ["h", "C"],
@@ -966,7 +966,7 @@
   // Generated from lstm_sym/spec/cells/lstm_nog.cell by `lstm-sym regenerate` — do not edit.
   cells["lstm_nog"] = {
     name: "lstm_nog",
-    title: "LSTM without output gate (NOG)",
+    title: "Peephole LSTM without output gate (NOG)",
     summary: "Greff et al.'s NOG variant of the peephole LSTM: the output gate is fixed at one, so the hidden state is the squashed cell state, all of it.",
     input: "x",
     states: ["h", "C"],
@@ -1085,7 +1085,7 @@
   // Generated from lstm_sym/spec/cells/lstm_niaf.cell by `lstm-sym regenerate` — do not edit.
   cells["lstm_niaf"] = {
     name: "lstm_niaf",
-    title: "LSTM without input activation function (NIAF)",
+    title: "Peephole LSTM without input activation function (NIAF)",
     summary: "Greff et al.'s NIAF variant of the peephole LSTM: the candidate is not squashed by tanh, so the cell can be written with values of any size.",
     input: "x",
     states: ["h", "C"],
@@ -1223,7 +1223,7 @@
   // Generated from lstm_sym/spec/cells/lstm_noaf.cell by `lstm-sym regenerate` — do not edit.
   cells["lstm_noaf"] = {
     name: "lstm_noaf",
-    title: "LSTM without output activation function (NOAF)",
+    title: "Peephole LSTM without output activation function (NOAF)",
     summary: "Greff et al.'s NOAF variant of the peephole LSTM: the cell state is revealed without the tanh squashing, so the hidden state is unbounded.",
     input: "x",
     states: ["h", "C"],
@@ -1363,7 +1363,7 @@
   // Generated from lstm_sym/spec/cells/lstm_cifg.cell by `lstm-sym regenerate` — do not edit.
   cells["lstm_cifg"] = {
     name: "lstm_cifg",
-    title: "LSTM with coupled input and forget gate (CIFG)",
+    title: "Peephole LSTM with coupled input and forget gate (CIFG)",
     summary: "Greff et al.'s CIFG variant of the peephole LSTM: one gate decides both what to write and what to erase, f = 1 - i, as in the GRU. Removes a quarter of the weights at almost no cost in accuracy.",
     input: "x",
     states: ["h", "C"],
@@ -1501,7 +1501,7 @@
   // Generated from lstm_sym/spec/cells/lstm_fgr.cell by `lstm-sym regenerate` — do not edit.
   cells["lstm_fgr"] = {
     name: "lstm_fgr",
-    title: "LSTM with full gate recurrence (FGR)",
+    title: "Peephole LSTM with full gate recurrence (FGR)",
     summary: "Greff et al.'s FGR variant of the peephole LSTM: every gate also sees the three gates of the previous step through its own recurrent weights, so the gates become part of the state carried through time.",
     input: "x",
     states: ["h", "C", "i", "f", "o"],

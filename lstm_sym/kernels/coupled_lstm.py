@@ -1,5 +1,5 @@
 # Generated from lstm_sym/spec/cells/coupled_lstm.cell by `lstm-sym regenerate` — do not edit.
-"""LSTM with coupled forget and input gates: generated NumPy kernel (forward, backward through time, one step).
+"""LSTM with coupled gates, no peepholes: generated NumPy kernel (forward, backward through time, one step).
 
 The lecture's LSTM with one gate doing the work of two: the cell keeps the fraction f of
 its old content and writes the fraction 1 − f of the candidate, so it writes new values

@@ -1,5 +1,5 @@
 # Generated from lstm_sym/spec/cells/lstm_cifg.cell by `lstm-sym regenerate` — do not edit.
-"""LSTM with coupled input and forget gate (CIFG): generated NumPy kernel (forward, backward through time, one step).
+"""Peephole LSTM with coupled input and forget gate (CIFG): generated NumPy kernel (forward, backward through time, one step).
 
 Greff et al.'s CIFG variant of the peephole LSTM: one gate decides both what to write
 and what to erase, f = 1 - i, as in the GRU. Removes a quarter of the weights at almost

@@ -1,5 +1,5 @@
 # Generated from lstm_sym/spec/cells/lstm_fgr.cell by `lstm-sym regenerate` — do not edit.
-"""LSTM with full gate recurrence (FGR): generated NumPy kernel (forward, backward through time, one step).
+"""Peephole LSTM with full gate recurrence (FGR): generated NumPy kernel (forward, backward through time, one step).
 
 Greff et al.'s FGR variant of the peephole LSTM: every gate also sees the three gates of
 the previous step through its own recurrent weights, so the gates become part of the

@@ -1,5 +1,5 @@
 # Generated from lstm_sym/spec/cells/lstm_nfg.cell by `lstm-sym regenerate` — do not edit.
-"""LSTM without forget gate (NFG): generated NumPy kernel (forward, backward through time, one step).
+"""Peephole LSTM without forget gate (NFG): generated NumPy kernel (forward, backward through time, one step).
 
 Greff et al.'s NFG variant of the peephole LSTM: the forget gate is fixed at one, so the
 cell state only accumulates, as in Hochreiter and Schmidhuber's original LSTM of 1997.

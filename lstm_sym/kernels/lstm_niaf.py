@@ -1,5 +1,5 @@
 # Generated from lstm_sym/spec/cells/lstm_niaf.cell by `lstm-sym regenerate` — do not edit.
-"""LSTM without input activation function (NIAF): generated NumPy kernel (forward, backward through time, one step).
+"""Peephole LSTM without input activation function (NIAF): generated NumPy kernel (forward, backward through time, one step).
 
 Greff et al.'s NIAF variant of the peephole LSTM: the candidate is not squashed by tanh,
 so the cell can be written with values of any size.

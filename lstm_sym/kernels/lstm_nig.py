@@ -1,5 +1,5 @@
 # Generated from lstm_sym/spec/cells/lstm_nig.cell by `lstm-sym regenerate` — do not edit.
-"""LSTM without input gate (NIG): generated NumPy kernel (forward, backward through time, one step).
+"""Peephole LSTM without input gate (NIG): generated NumPy kernel (forward, backward through time, one step).
 
 Greff et al.'s NIG variant of the peephole LSTM: the input gate is fixed at one, so
 every step adds the whole candidate to the cell state.

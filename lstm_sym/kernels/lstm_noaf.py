@@ -1,5 +1,5 @@
 # Generated from lstm_sym/spec/cells/lstm_noaf.cell by `lstm-sym regenerate` — do not edit.
-"""LSTM without output activation function (NOAF): generated NumPy kernel (forward, backward through time, one step).
+"""Peephole LSTM without output activation function (NOAF): generated NumPy kernel (forward, backward through time, one step).
 
 Greff et al.'s NOAF variant of the peephole LSTM: the cell state is revealed without the
 tanh squashing, so the hidden state is unbounded.

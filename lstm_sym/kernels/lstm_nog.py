@@ -1,5 +1,5 @@
 # Generated from lstm_sym/spec/cells/lstm_nog.cell by `lstm-sym regenerate` — do not edit.
-"""LSTM without output gate (NOG): generated NumPy kernel (forward, backward through time, one step).
+"""Peephole LSTM without output gate (NOG): generated NumPy kernel (forward, backward through time, one step).
 
 Greff et al.'s NOG variant of the peephole LSTM: the output gate is fixed at one, so the
 hidden state is the squashed cell state, all of it.

@@ -1,5 +1,5 @@
 # Generated from lstm_sym/spec/cells/peephole_lstm.cell by `lstm-sym regenerate` — do not edit.
-"""LSTM with peephole connections (vanilla LSTM): generated NumPy kernel (forward, backward through time, one step).
+"""LSTM with peephole connections: generated NumPy kernel (forward, backward through time, one step).
 
 The lecture's LSTM with peephole connections (Gers and Schmidhuber, 2000): the forget
 and input gates also see the previous cell state, the output gate the new cell state,

@@ -173,26 +173,59 @@ def _doc(spec: CellSpec, name: str) -> str:
         return ""
 
 
+def _loc_label(spec: CellSpec, target: str, argument: str) -> str:
+    return _label(spec, "loc", f"{target}-{argument}")
+
+
+def _split_sum(first: str, terms: list[str]) -> str:
+    """``first &= t1 + t2`` with a line break before every further term (phones wrap nothing)."""
+    if not terms:
+        return f"{first} &= 0"
+    lines = [f"{first} &= {terms[0]}"]
+    lines += [rf"&\quad + {term}" for term in terms[1:]]
+    return " \\\\\n".join(lines)
+
+
 def _adjoint_row(spec: CellSpec, adjoint: Adjoint, names: LatexNames) -> tuple[_Row, list[str]]:
-    rhs = names.expr(adjoint.expr)
+    """The adjoint as a sum of ``δy ⊙ ∂y/∂v`` terms, then evaluated, with what each term cites."""
+    var = names.symbols[sympy.Symbol(adjoint.name, real=True)]
+    chain: list[str] = []
     via = []
     if adjoint.seed is not None:
+        chain.append(names.symbols[adjoint.seed])
         via.append(
             rf"${names.symbols[adjoint.seed]}$: "
             r"from outside the step (the loss at $t$ and step $t+1$)"
         )
+    linear_only = True
     for term in adjoint.terms:
         if term.linear is not None:
+            operand = term.linear.operand
+            for m in term.linear.group.maps:
+                block = names.block(m.weight, operand, transposed=True)
+                chain.append(rf"{block} \delta {names.of(m.target)}")
             source = ", ".join(names.of(m.target) for m in term.linear.group.maps)
-            via.append(rf"${names.expr(term.expr)}$: back through the linear maps of ${source}$")
-        else:
-            ref = _label(spec, "fwd", term.source)
+            ref = _label(spec, "lin", "z")
             via.append(
-                rf"${names.expr(term.expr)}$: through ${names.of(term.source)}$, "
-                rf"eq. $\eqref{{{ref}}}$"
+                rf"back through the linear maps of ${source}$: "
+                rf"$\partial a / \partial {var} = W^{{({spec.declaration(operand).latex})}}$, "
+                rf"transposed, eq. $\eqref{{{ref}}}$"
             )
+            continue
+        linear_only = False
+        source = names.of(term.source)
+        chain.append(rf"\delta {source} \odot \frac{{\partial {source}}}{{\partial {var}}}")
+        ref = _label(spec, "fwd", term.source)
+        loc = _loc_label(spec, term.source, adjoint.name)
+        via.append(rf"from ${source}$, eq. $\eqref{{{ref}}}$, local derivative $\eqref{{{loc}}}$")
+    lhs = names.symbols[adjoint.symbol]
+    body = _split_sum(lhs, chain)
+    if not linear_only:
+        parts = [names.symbols[adjoint.seed]] if adjoint.seed is not None else []
+        parts += [names.expr(term.expr) for term in adjoint.terms]
+        body += " \\\\\n" + _split_sum("", parts)
     label = _label(spec, "adj", adjoint.name)
-    return _Row(names.symbols[adjoint.symbol], rhs, label), via
+    return _Row(lhs, body, label), via
 
 
 def _local_derivatives(
@@ -204,7 +237,8 @@ def _local_derivatives(
         lhs = (
             rf"\frac{{\partial {names.of(equation.target)}}}{{\partial {names.symbols[argument]}}}"
         )
-        rows.append(_Row(lhs, names.expr(local), ""))
+        label = _loc_label(derivation.spec, equation.target, argument.name)
+        rows.append(_Row(lhs, names.expr(local), label))
     return rows
 
 
@@ -264,7 +298,9 @@ def _parameter_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
                 rf"{names.block(m.weight, x, transposed=True)} \delta {names.of(m.target)}"
                 for m in group.maps
             ]
-    rows.append(_Row(rf"\delta {names.of(x)}", " + ".join(terms), _label(spec, "grad", x)))
+    # One term per line: four W^T δa products do not fit a phone's width.
+    rhs = " \\notag \\\\\n&\\quad + ".join(terms)
+    rows.append(_Row(rf"\delta {names.of(x)}", rhs, _label(spec, "grad", x)))
     return rows
 
 
@@ -317,6 +353,31 @@ def render_derivation_page(derivation: Derivation, source: str, command: str) ->
             )
     output = spec.output_state
     template = template_environment().get_template("derivation.md.jinja")
+    group = derivation.groups[0]
+    first = group.maps[0]
+    z = names.concatenation(group.operands)
+    blocks = " + ".join(rf"{names.block(first.weight, op)} {names.of(op)}" for op in group.operands)
+    paths = []
+    for adjoint in derivation.previous_state_adjoints:
+        state = adjoint.name.removesuffix("_prev")
+        own = [t for t in adjoint.terms if t.linear is None and t.source == state]
+        factor = None
+        if own:
+            equation = next(
+                e for e in spec.equations if isinstance(e, Elementwise) and e.target == state
+            )
+            slope = local_derivative(
+                equation.expr, sympy.Symbol(adjoint.name, real=True), derivation.cached_forms
+            )
+            factor = names.expr(slope)
+        paths.append(
+            (
+                with_time(spec.declaration(state).latex, "t"),
+                with_time(spec.declaration(state).latex, "t-1"),
+                factor,
+                _label(spec, "adj", adjoint.name),
+            )
+        )
     return template.render(
         spec=spec,
         source=source,
@@ -340,6 +401,17 @@ def render_derivation_page(derivation: Derivation, source: str, command: str) ->
         ],
         input_latex=names.of(spec.input_name),
         label=lambda kind, name: _label(spec, kind, name),
+        output_latex=names.of(output),
+        linear_example=(
+            names.of(first.target),
+            spec.declaration(first.weight).latex,
+            spec.declaration(first.bias).latex if first.bias else "",
+            z,
+            blocks,
+        ),
+        state_paths=paths,
+        example=spec.name == "lstm" and source == "lstm_sym/spec/cells/lstm.cell",
+        builtin=source.startswith("lstm_sym/spec/cells/"),
     )
 
 

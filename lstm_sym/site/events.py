@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -180,7 +181,8 @@ def _add_generated_pages(config: MkDocsConfig) -> None:
 
     ``lstm-sym regenerate`` writes one ``docs/derivations/<cell>.md`` per built-in cell, and
     may write overview pages. Generated pages that ``mkdocs.yml`` does not name go right after
-    the first derivation page in the nav: other pages as entries of their own (titled by their
+    the variants page in the nav (the reference track), or after the first derivation page
+    when the nav has no variants page: other pages as entries of their own (titled by their
     heading), derivation pages in a "More cells" section. A new cell thus never trips the
     strict build's check for pages left out of the nav; hand-written pages still must be listed.
     """
@@ -193,14 +195,39 @@ def _add_generated_pages(config: MkDocsConfig) -> None:
         return
     derivations = [p for p in missing if p.startswith(f"{DERIVATIONS}/")]
     others: list[object] = [p for p in missing if not p.startswith(f"{DERIVATIONS}/")]
-    position = len(nav)
-    for index, item in enumerate(nav):
-        if any(p.startswith(f"{DERIVATIONS}/") for p in _nav_paths(item)):
-            position = index + 1
-            break
     if derivations:
         others.append({MORE_CELLS: [{_cell_title(p): p} for p in derivations]})
-    nav[position:position] = others
+    target, position = _insertion_point(nav)
+    target[position:position] = others
+
+
+#: The page after which generated pages the nav does not name are listed (reference track).
+ANCHOR_PAGE = "variants.md"
+
+
+def _insertion_point(nav: list[Any]) -> tuple[list[Any], int]:
+    """Where unnamed generated pages go: right after the variants page, in whichever section
+    lists it; failing that, after the first derivation page; failing that, at the end."""
+    for wanted in (lambda p: p == ANCHOR_PAGE, lambda p: p.startswith(f"{DERIVATIONS}/")):
+        found = _find(nav, wanted)
+        if found is not None:
+            return found
+    return nav, len(nav)
+
+
+def _find(items: list[Any], wanted: Any) -> tuple[list[Any], int] | None:
+    for index, item in enumerate(items):
+        if isinstance(item, str) and wanted(item):
+            return items, index + 1
+        if isinstance(item, dict):
+            for value in item.values():
+                if isinstance(value, str) and wanted(value):
+                    return items, index + 1
+                if isinstance(value, list):
+                    found = _find(value, wanted)
+                    if found is not None:
+                        return found
+    return None
 
 
 def on_config(config: MkDocsConfig, cache: VerificationCache) -> MkDocsConfig:
@@ -226,6 +253,24 @@ def on_pre_build(config: MkDocsConfig, regenerate: bool = False) -> None:
     if regenerate:
         _regenerate_changed(_current().root)
     _current().start_verification()
+
+
+def _check_worked_example() -> None:
+    """Fail the build when the worked example's adjoints or exercise answers are wrong.
+
+    Every adjoint of the example's backward step is compared with central finite differences
+    (relative error ≤ 1e-6), and each numeric exercise answer with its closed form.
+    """
+    from lstm_sym.render import worked_example
+
+    try:
+        errors = worked_example.check()
+    except (ValueError, KeyError) as exc:
+        raise PluginError(f"lstm_sym: {exc}") from exc
+    log.info(
+        "lstm_sym: worked example adjoints agree with finite differences (max rel. error %.1e)",
+        max(errors.values()),
+    )
 
 
 def _regenerate_changed(root: Path) -> None:
@@ -264,10 +309,27 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     return markdown.replace(verification.MARKER, verification.render_markdown(reports))
 
 
+#: A Sphinx role as mkdocstrings leaves it: ``:func:`step``` renders as ``:func:<code>step</code>``.
+_RST_ROLE = re.compile(r":(?:py:)?(?:data|func|class|meth|attr|mod|obj|exc|const):(<code>)~?")
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Turn the Sphinx roles of the generated kernels' docstrings into plain code spans.
+
+    The kernels' docstrings are NumPy style with Sphinx cross-reference roles (``:data:``,
+    ``:func:``), which mkdocstrings renders literally; the role prefix is dropped and the name
+    stays in its code span.
+    """
+    del page, config, files
+    return _RST_ROLE.sub(r"\1", html)
+
+
 def on_post_build(config: MkDocsConfig) -> None:
-    """Copy MathJax into the built site; fail if verification failed even without its page."""
+    """Copy MathJax into the built site; fail if verification failed even without its page, or
+    if the worked example disagrees with finite differences."""
     state = _current()
     state.collect_verification()
+    _check_worked_example()
     try:
         mathjax.copy_mathjax(Path(config.site_dir))
     except mathjax.MathJaxNotFoundError as exc:

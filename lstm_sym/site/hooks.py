@@ -84,6 +84,12 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     return result
 
 
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Render the reStructuredText roles left in API docstrings as code."""
+    result: str = _impl().on_page_content(html, page=page, config=config, files=files)
+    return result
+
+
 def on_post_build(config: MkDocsConfig) -> None:
     """Copy MathJax into the site and check the verification result."""
     _impl().on_post_build(config)

@@ -149,6 +149,9 @@ def _bar_chart(records: Sequence[Mapping[str, Any]]) -> str:
         lines.append(f'<rect x="{x}" y="{bottom - 9}" width="10" height="10" fill="{colour}"/>')
         lines.append(f'<text x="{x + 14}" y="{bottom}">{legend}</text>')
     lines.append("</svg>")
+    # The chart keeps its size on phones and scrolls sideways in its own box (extra.css).
+    lines[0] = '<div class="lstm-scroll">' + lines[0]
+    lines[-1] += "</div>"
     return "\n".join(lines)
 
 
