@@ -133,7 +133,7 @@ def copy_checkout(prefix: str = "lstm_sym_copy_") -> Path:
     dest.mkdir()
     for name in ("mkdocs.yml", "pyproject.toml"):
         shutil.copy2(REPO / name, dest / name)
-    for name in ("docs", "lstm_sym", "benchmarks/results"):
+    for name in ("docs", "lstm_sym", "benchmarks/results", "examples"):
         shutil.copytree(REPO / name, dest / name, ignore=ignore)
     return dest
 
