@@ -46,6 +46,6 @@ def test_a_sign_swap_in_the_cell_adjoint_is_killed_by_finite_differences():
 def test_a_shifted_time_index_is_killed():
     """Reading the cached forget gate of the wrong step is detected."""
     target = next(
-        m for m in mutants(SOURCE, "lstm") if m.operator == "time_shift" and m.before == "f_seq[t]"
+        m for m in mutants(SOURCE, "lstm") if m.operator == "time_shift" and m.before == "f_seq[_t]"
     )
     assert evaluate_mutant(target).killed_by is not None

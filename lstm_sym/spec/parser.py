@@ -25,6 +25,7 @@ File format (one item per line, ``#`` starts a comment)::
 from __future__ import annotations
 
 import ast
+import builtins
 import difflib
 import keyword
 import re
@@ -38,14 +39,23 @@ from .errors import SpecError
 from .functions import ALLOWED_FUNCTIONS
 from .model import CellSpec, Declaration, Elementwise, Equation, LinearMap, Role, previous
 
-__all__ = ["default_latex", "parse_spec", "parse_spec_file"]
+__all__ = ["PUBLIC_NAMES", "default_latex", "name_problem", "parse_spec", "parse_spec_file"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$")
-#: Names the generated kernels use for their own variables.
-_RESERVED = frozenset(
-    {"np", "t", "T", "B", "H", "D", "xs", "hs", "params", "state", "cache", "dhs", "dstate"}
-    | {"grads", "dtype", "out"}
+#: Longest name a spec may declare (also bounds the cell name, which becomes a file name).
+MAX_NAME_LENGTH = 64
+#: Names a generated kernel module uses besides the spec's own names and the ``_`` namespace:
+#: its public API (functions, constants, argument names), its imports, and the keys of the
+#: dicts it returns. Every other name of a kernel starts with ``_``, which no spec name can.
+PUBLIC_NAMES = frozenset(
+    {"CELL", "INPUT_NAME", "LINEAR_STACKS", "OUTPUT_STATE", "PARAMETER_NAMES", "STATE_NAMES"}
+    | {"backward", "forward", "init_params", "parameter_shapes", "step", "step_backward"}
+    | {"xs", "params", "state", "dhs", "cache", "dstate", "input_size", "hidden_size"}
+    | {"seed", "dtype", "np", "numpy", "Mapping", "Any", "annotations", "cell"}
 )
+#: ``x`` names the input of :func:`step` (and its gradient): only the spec's input may use it.
+_INPUT_ONLY = frozenset({"x"})
+_BUILTINS = frozenset(dir(builtins))
 _DECLARATION_KEYWORDS = {"input": Role.INPUT, "state": Role.STATE, "param": Role.PARAM}
 _DECLARATION_KEYWORDS["value"] = Role.VALUE
 _HEADER_KEYWORDS = ("cell", "title", "summary", "compare")
@@ -66,6 +76,37 @@ def default_latex(name: str) -> str:
     if rest.endswith("_tilde"):
         return rf"\tilde{{{base}}}_{{{rest[: -len('_tilde')]}}}"
     return f"{base}_{{{rest}}}" if rest else base
+
+
+def name_problem(name: str, role: Role = Role.VALUE) -> str | None:
+    """Why ``name`` cannot name a quantity of the given role in a spec (``None`` if it can).
+
+    A spec name is letters and digits joined by single ``_`` (so it never starts with ``_``,
+    the generated kernels' own namespace), at most :data:`MAX_NAME_LENGTH` characters, not a
+    Python keyword or builtin, not one of :data:`PUBLIC_NAMES`, and without the affixes the
+    kernels derive from spec names (``d_`` prefix, ``_prev``, ``_seq``, ``_in`` suffixes).
+    """
+    if len(name) > MAX_NAME_LENGTH:
+        return f"the name {name[:20]!r}… is {len(name)} characters long; at most {MAX_NAME_LENGTH}"
+    if not _IDENTIFIER.match(name) or keyword.iskeyword(name):
+        return (
+            f"{name!r} is not a valid name: use letters and digits joined by single '_' "
+            "(starting with a letter, not a Python keyword)"
+        )
+    if name.startswith("d_") or name.endswith(("_seq", "_prev", "_in")):
+        return (
+            f"the name {name!r} is reserved for the generated code: no 'd_' prefix and no "
+            "'_seq', '_prev' or '_in' suffix (the kernels derive such names from spec names)"
+        )
+    if name in _BUILTINS:
+        return f"the name {name!r} is a Python builtin, which the generated code uses; rename it"
+    if name in PUBLIC_NAMES or (name in _INPUT_ONLY and role is not Role.INPUT):
+        only = " (only the input may be called 'x')" if name in _INPUT_ONLY else ""
+        return (
+            f"the name {name!r} is reserved for the generated code's public API{only}; "
+            f"reserved: {', '.join(sorted(PUBLIC_NAMES | _INPUT_ONLY))}"
+        )
+    return None
 
 
 def parse_spec_file(path: Path | str) -> CellSpec:
@@ -157,7 +198,7 @@ class _SpecBuilder:
         if not rest:
             raise self.error(line, f"'{keyword_}' needs a name")
         name, *attributes = rest
-        self.check_identifier(name, line)
+        self.check_identifier(name, line, _DECLARATION_KEYWORDS[keyword_])
         if name in self.declarations:
             first = self.declarations[name].line
             raise self.error(line, f"'{name}' is declared twice (first on line {first})")
@@ -194,25 +235,25 @@ class _SpecBuilder:
 
     declared_shapes: dict[str, tuple[str, int]] = field(default_factory=dict)
 
-    def check_identifier(self, name: str, line: int) -> None:
-        if not _IDENTIFIER.match(name) or keyword.iskeyword(name):
-            raise self.error(
-                line, f"{name!r} is not a valid name: use letters and digits joined by single '_'"
-            )
-        if name in _RESERVED or name.startswith("d_") or name.endswith(("_seq", "_prev", "_in")):
-            raise self.error(
-                line,
-                f"the name {name!r} is reserved for the generated code "
-                "(no 'd_' prefix, no '_seq', '_prev' or '_in' suffix, not one of "
-                f"{', '.join(sorted(_RESERVED))})",
-            )
+    def check_identifier(self, name: str, line: int, role: Role = Role.VALUE) -> None:
+        problem = name_problem(name, role)
+        if problem is not None:
+            raise self.error(line, problem)
 
     def check_header(self) -> None:
         if "cell" not in self.header:
             raise self.error(0, "missing 'cell <name>' line naming the cell")
         name, line = self.header["cell"]
+        if len(name) > MAX_NAME_LENGTH:
+            raise self.error(
+                line, f"the cell name is {len(name)} characters long; at most {MAX_NAME_LENGTH}"
+            )
         if not re.match(r"^[a-z][a-z0-9_]*$", name) or keyword.iskeyword(name):
-            raise self.error(line, f"cell name {name!r} must be a lower-case Python module name")
+            raise self.error(
+                line,
+                f"cell name {name!r} must be a lower-case Python module name "
+                "(a-z, 0-9 and '_', starting with a letter)",
+            )
 
     def check_declarations(self) -> None:
         inputs = [d for d in self.declarations.values() if d.role is Role.INPUT]
@@ -470,6 +511,14 @@ class _SpecBuilder:
                 raise self.error(declaration.line, f"input '{declaration.name}' is never used")
             if declaration.role is Role.VALUE and declaration.name not in self.assigned:
                 raise self.error(declaration.line, f"value '{declaration.name}' is never assigned")
+        states = {d.name for d in self.declarations.values() if d.role is Role.STATE}
+        for declaration in self.declarations.values():
+            if declaration.name.endswith("0") and declaration.name[:-1] in states:
+                raise self.error(
+                    declaration.line,
+                    f"the name {declaration.name!r} is reserved: backward returns the gradient "
+                    f"of state '{declaration.name[:-1]}''s initial value under that key",
+                )
         for equation in self.equations:
             target = equation.target
             if self.role_of(target) is Role.VALUE and target not in self.used:

@@ -67,7 +67,7 @@ class MutantResult:
 
 
 def _time_index(node: ast.expr) -> bool:
-    return isinstance(node, ast.Name) and node.id == "t"
+    return isinstance(node, ast.Name) and node.id == "_t"
 
 
 def _sites(node: ast.AST) -> Iterator[tuple[str, ast.AST, ast.AST]]:
@@ -107,14 +107,14 @@ def _sites(node: ast.AST) -> Iterator[tuple[str, ast.AST, ast.AST]]:
             index = child.slice
             if _time_index(index):
                 for delta in (ast.Sub(), ast.Add()):
-                    moved = ast.BinOp(ast.Name("t", ast.Load()), delta, ast.Constant(1))
+                    moved = ast.BinOp(ast.Name("_t", ast.Load()), delta, ast.Constant(1))
                     yield "time_shift", child, ast.Subscript(child.value, moved, child.ctx)
             elif (
                 isinstance(index, ast.BinOp)
                 and _time_index(index.left)
                 and isinstance(index.op, ast.Add)
             ):
-                unshifted = ast.Subscript(child.value, ast.Name("t", ast.Load()), child.ctx)
+                unshifted = ast.Subscript(child.value, ast.Name("_t", ast.Load()), child.ctx)
                 yield "time_shift", child, unshifted
             elif isinstance(index, ast.Slice) and index.lower is None and index.upper is not None:
                 from_one = ast.Slice(ast.Constant(1), None, None)
