@@ -136,6 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = error.args[0] if isinstance(error, KeyError) else str(error)
         print(f"lstm-sym: error: {message}", file=sys.stderr)
         return 2
+    except OSError as error:  # a file that cannot be read or written
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"lstm-sym: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
 
 
 def _regenerate(arguments: argparse.Namespace) -> int:

@@ -16,7 +16,13 @@ from pathlib import Path
 
 from .render.artifacts import Artifacts, CellArtifacts, render_cell
 from .render.variants import VARIANTS_PAGE, render_variants_page
-from .spec import builtin_cell_names, builtin_spec_path, load_builtin, parse_spec_file
+from .spec import (
+    SpecError,
+    builtin_cell_names,
+    builtin_spec_path,
+    load_builtin,
+    parse_spec_file,
+)
 
 __all__ = [
     "COMMAND",
@@ -130,15 +136,26 @@ def user_artifacts(
     """Render a user spec: ``<cell>.py``, ``<cell>.md`` and ``snippets/<cell>/`` under ``--out``."""
     spec = parse_spec_file(spec_file)
     command = f"{COMMAND} --spec {spec_file.name}"
-    return render_cell(
-        spec,
-        spec_file.name,
-        command,
-        kernel_path=f"{spec.name}.py",
-        page_path=f"{spec.name}.md",
-        snippets_dir=f"snippets/{spec.name}",
-        progress=progress,
-    )
+    try:
+        return render_cell(
+            spec,
+            spec_file.name,
+            command,
+            kernel_path=f"{spec.name}.py",
+            page_path=f"{spec.name}.md",
+            snippets_dir=f"snippets/{spec.name}",
+            progress=progress,
+        )
+    except SpecError:
+        raise
+    except Exception as error:  # the spec parsed but the cell cannot be generated
+        first = min((e.line for e in spec.equations), default=1)
+        detail = f"{type(error).__name__}: {error}"
+        raise SpecError(
+            spec_file,
+            first,
+            f"cannot generate the cell '{spec.name}' from these equations ({detail[:200]})",
+        ) from None
 
 
 @dataclass(frozen=True)

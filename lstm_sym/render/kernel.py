@@ -724,17 +724,19 @@ class _KernelBuilder:
         return lines
 
     def gradient_entries(self) -> list[tuple[str, str]]:
-        entries: dict[str, str] = {}
+        """Each parameter's gradient: the sum of its contributions (a bias shared by several
+        linear maps, or a parameter used both as a bias and elementwise, has several)."""
+        terms: dict[str, list[str]] = {name: [] for name in self.spec.parameter_names}
         for group in self.derivation.groups:
             k = group.index
             for row in self.rows(group):
                 m = self.maps[row.name]
-                entries[m.weight] = f"_dW_stack{k}[{row.start}:{row.stop}]"
+                terms[m.weight].append(f"_dW_stack{k}[{row.start}:{row.stop}]")
                 if m.bias:
-                    entries[m.bias] = f"_db_stack{k}[{row.start}:{row.stop}]"
+                    terms[m.bias].append(f"_db_stack{k}[{row.start}:{row.stop}]")
         for name in self.elementwise_params:
-            entries[name] = f"_d_{name}_sum"
-        return [(name, entries[name]) for name in self.spec.parameter_names]
+            terms[name].append(f"_d_{name}_sum")
+        return [(name, " + ".join(terms[name])) for name in self.spec.parameter_names]
 
     def init_entries(self) -> tuple[list[str], list[tuple[str, str]]]:
         lines = []

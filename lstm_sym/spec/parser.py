@@ -28,10 +28,12 @@ import ast
 import builtins
 import difflib
 import keyword
+import math
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import sympy
 
@@ -56,6 +58,27 @@ PUBLIC_NAMES = frozenset(
 #: ``x`` names the input of :func:`step` (and its gradient): only the spec's input may use it.
 _INPUT_ONLY = frozenset({"x"})
 _BUILTINS = frozenset(dir(builtins))
+#: Limits on what one spec may ask for, so that parsing and deriving stay fast (seconds).
+MAX_FILE_BYTES = 200_000
+MAX_LINE_LENGTH = 5_000
+MAX_EQUATIONS = 100
+MAX_EXPRESSION_LENGTH = 2_000
+MAX_EXPRESSION_NODES = 400
+MAX_EXPRESSION_DEPTH = 40
+MAX_TEXT_LENGTH = {
+    "cell": MAX_NAME_LENGTH,
+    "title": 200,
+    "summary": 4_000,
+    "compare": 1_000,
+    "latex": 200,
+    "doc": 1_000,
+    "shape": 40,
+}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: Largest magnitude of a number in an equation (float64 overflows near 1.8e308).
+MAX_CONSTANT = 1e15
+#: Largest magnitude of an exponent.
+MAX_EXPONENT = 16
 _DECLARATION_KEYWORDS = {"input": Role.INPUT, "state": Role.STATE, "param": Role.PARAM}
 _DECLARATION_KEYWORDS["value"] = Role.VALUE
 _HEADER_KEYWORDS = ("cell", "title", "summary", "compare")
@@ -119,11 +142,18 @@ def parse_spec_file(path: Path | str) -> CellSpec:
     """
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError(source, 0, f"cannot read the spec file: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise SpecError(source, 0, "the spec file is not UTF-8 text") from None
+        with source.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise SpecError(source, 0, f"cannot read the spec file: {reason}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(source, 1, f"the spec file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SpecError(source, line, "the spec file is not UTF-8 text") from None
     return parse_spec(text, source)
 
 
@@ -136,7 +166,9 @@ def parse_spec(text: str, source: Path | str = "<spec>") -> CellSpec:
         If the text is malformed: unknown symbol or function, unsupported syntax, a shape
         mismatch, a state never updated, a value used before it is assigned (or a cycle).
     """
-    return _SpecBuilder(Path(source)).build(text)
+    if len(text) > MAX_FILE_BYTES:
+        raise SpecError(source, 1, f"the spec is longer than {MAX_FILE_BYTES} characters")
+    return _SpecBuilder(Path(source)).build(text.removeprefix("\ufeff"))
 
 
 @dataclass
@@ -156,10 +188,17 @@ class _SpecBuilder:
 
     # -- pass 1: split lines -------------------------------------------------------------
     def build(self, text: str) -> CellSpec:
-        for number, raw in enumerate(text.splitlines(), start=1):
+        for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
             stripped = raw.strip()
             if not stripped or stripped.startswith("#"):
                 continue
+            if len(stripped) > MAX_LINE_LENGTH:
+                raise self.error(
+                    number,
+                    f"the line is {len(stripped)} characters long; at most {MAX_LINE_LENGTH}",
+                )
+            if any(ord(c) < 32 and c != "\t" for c in stripped):
+                raise self.error(number, "the line contains a control character")
             first = stripped.split(None, 1)[0]
             if first in _HEADER_KEYWORDS or first in _DECLARATION_KEYWORDS:
                 self.read_declaration(stripped, number)
@@ -174,6 +213,14 @@ class _SpecBuilder:
                     f"({', '.join(_HEADER_KEYWORDS + tuple(_DECLARATION_KEYWORDS))}) "
                     "or an equation 'name = expression'",
                 )
+        if len(self.raw_equations) > MAX_EQUATIONS:
+            raise self.error(
+                self.raw_equations[MAX_EQUATIONS][2],
+                f"a cell has at most {MAX_EQUATIONS} equations; this one has "
+                f"{len(self.raw_equations)}",
+            )
+        if len(self.declarations) > MAX_EQUATIONS:
+            raise self.error(0, f"a cell declares at most {MAX_EQUATIONS} names")
         self.check_header()
         self.check_declarations()
         for target, rhs, number in self.raw_equations:
@@ -193,6 +240,9 @@ class _SpecBuilder:
                 raise self.error(
                     line, f"'{keyword_}' given twice (first on line {self.header[keyword_][1]})"
                 )
+            limit = MAX_TEXT_LENGTH[keyword_]
+            if len(rest[0]) > limit:
+                raise self.error(line, f"'{keyword_}' is longer than {limit} characters")
             self.header[keyword_] = (rest[0], line)
             return
         if not rest:
@@ -209,6 +259,10 @@ class _SpecBuilder:
             if not has_value and key == "output":
                 output = True
             elif has_value and key in ("latex", "doc", "shape"):
+                if len(value) > MAX_TEXT_LENGTH[key]:
+                    raise self.error(
+                        line, f"{key}= is longer than {MAX_TEXT_LENGTH[key]} characters"
+                    )
                 options[key] = value
             else:
                 raise self.error(
@@ -285,14 +339,23 @@ class _SpecBuilder:
             raise self.error(
                 line, f"'{target}' is assigned twice (first on line {self.assigned[target]})"
             )
+        if len(rhs) > MAX_EXPRESSION_LENGTH:
+            raise self.error(
+                line, f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters"
+            )
         try:
             tree = ast.parse(rhs, mode="eval")
         except SyntaxError as error:
-            raise self.error(line, f"cannot parse {rhs!r}: {error.msg}") from None
+            raise self.error(line, f"cannot parse {rhs[:60]!r}: {error.msg}") from None
+        except (RecursionError, MemoryError, ValueError):
+            raise self.error(line, f"cannot parse {rhs[:60]!r}: nested too deeply") from None
+        self.check_size(tree, line)
         if any(isinstance(node, ast.MatMult) for node in ast.walk(tree)):
             equation: Equation = self.linear_map(target, tree.body, line)
         else:
             expr = self.expression(tree.body, line)
+            if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+                raise self.error(line, f"'{target}' is infinite or undefined (a division by zero)")
             with sympy.evaluate(False):
                 display = self.expression(tree.body, line)
             equation = Elementwise(target, expr, line, display)
@@ -302,6 +365,21 @@ class _SpecBuilder:
             )
         self.assigned[target] = line
         self.equations.append(equation)
+
+    def check_size(self, tree: ast.AST, line: int) -> None:
+        """Refuse an expression with too many operations or nested too deeply."""
+        count = 0
+        stack = [(tree, 0)]
+        while stack:
+            node, depth = stack.pop()
+            count += 1
+            if depth > MAX_EXPRESSION_DEPTH or count > MAX_EXPRESSION_NODES:
+                raise self.error(
+                    line,
+                    f"the expression is too large: at most {MAX_EXPRESSION_NODES} operations "
+                    f"nested at most {MAX_EXPRESSION_DEPTH} deep; assign parts to values",
+                )
+            stack += [(child, depth + 1) for child in ast.iter_child_nodes(node)]
 
     def linear_map(self, target: str, node: ast.expr, line: int) -> LinearMap:
         expected = "a linear map must read 'W @ [a, b, …]' or 'W @ [a, b, …] + bias'"
@@ -358,9 +436,19 @@ class _SpecBuilder:
             self.used.add(node.id)
             return sympy.Symbol(node.id, real=True)
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            if isinstance(node.value, int):
-                return sympy.Integer(node.value)
-            return sympy.Rational(repr(node.value))
+            value = cast(int | float, node.value)
+            infinite = isinstance(value, float) and not math.isfinite(value)
+            if infinite or abs(value) > MAX_CONSTANT:
+                huge = infinite or abs(value) > 1e300
+                shown = "infinite as a float" if huge else f"{value:g}"
+                raise self.error(
+                    line,
+                    f"a constant is out of range ({shown}): numbers must be finite and at "
+                    f"most {MAX_CONSTANT:g} in magnitude",
+                )
+            if isinstance(value, int):
+                return sympy.Integer(value)
+            return sympy.Rational(repr(value))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.expression(node.operand, line)
             return -operand if isinstance(node.op, ast.USub) else operand
@@ -368,8 +456,14 @@ class _SpecBuilder:
             left = self.expression(node.left, line)
             right = self.expression(node.right, line)
             operator = _BINARY_OPERATORS[type(node.op)]
-            if operator == "**" and not right.is_Number:
-                raise self.error(line, "exponents must be numbers")
+            if operator == "**" and not (right.is_Number and abs(right) <= MAX_EXPONENT):
+                raise self.error(
+                    line,
+                    f"exponents must be numbers between -{MAX_EXPONENT} and {MAX_EXPONENT} "
+                    "(integer, negative or fractional: x ** 2, x ** -3, x ** 0.5)",
+                )
+            if operator == "/" and right == 0:
+                raise self.error(line, "division by zero")
             return {
                 "+": lambda: left + right,
                 "-": lambda: left - right,
