@@ -9,6 +9,7 @@ modification time stays, which keeps ``mkdocs serve`` from rebuilding in a loop)
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -135,11 +136,14 @@ def user_artifacts(
 ) -> CellArtifacts:
     """Render a user spec: ``<cell>.py``, ``<cell>.md`` and ``snippets/<cell>/`` under ``--out``."""
     spec = parse_spec_file(spec_file)
-    command = f"{COMMAND} --spec {spec_file.name}"
+    # The file name is named in every generated header: only characters inert in Python,
+    # Markdown and HTML comments (a name with a newline or '-->' cannot break out).
+    shown = re.sub(r"[^A-Za-z0-9._+-]", "_", spec_file.name)
+    command = f"{COMMAND} --spec {shown}"
     try:
         return render_cell(
             spec,
-            spec_file.name,
+            shown,
             command,
             kernel_path=f"{spec.name}.py",
             page_path=f"{spec.name}.md",

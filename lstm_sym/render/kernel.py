@@ -21,7 +21,7 @@ from .inplace import InPlaceEmitter
 from .printers import numpy_code
 from .stack_layout import ActivationBlock, activation_blocks, activation_kinds, row_order
 
-__all__ = ["equation_text", "render_kernel"]
+__all__ = ["comment_text", "docstring_text", "equation_text", "render_kernel"]
 
 
 def _size(n_h: int, n_d: int) -> str:
@@ -797,8 +797,10 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
     template = template_environment().get_template("kernel.py.jinja")
     return template.render(
         spec=spec,
-        source=source,
-        command=command,
+        source_comment=comment_text(source),
+        command_comment=comment_text(command),
+        title_docstring=docstring_text(spec.title),
+        summary_docstring=docstring_text(spec.summary),
         equations=[equation_text(e) for e in spec.equations],
         group_setup=builder.group_setup(),
         cache_setup=builder.cache_setup(),
@@ -820,6 +822,33 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
         elementwise_params=builder.elementwise_params,
         first_param=spec.parameter_names[0],
     )
+
+
+def comment_text(text: str) -> str:
+    """``text`` for a ``#`` comment: as is if printable on one line, else its ``ascii`` form.
+
+    A file name with a newline, a carriage return or a Unicode line or bidi control cannot
+    end the comment or change how the line reads.
+    """
+    return text if text.isprintable() else ascii(text)
+
+
+def docstring_text(text: str) -> str:
+    """``text`` escaped for a triple-quoted docstring.
+
+    Backslashes and double quotes are escaped; characters that are not printable (controls,
+    line separators, bidi controls) are written as escape sequences. The docstring then reads
+    as the text and can neither end early nor hold a stray escape.
+    """
+    escaped = []
+    for character in text:
+        if character in '\\"':
+            escaped.append("\\" + character)
+        elif character.isprintable() or character == " ":
+            escaped.append(character)
+        else:
+            escaped.append(ascii(character)[1:-1])
+    return "".join(escaped)
 
 
 def equation_text(equation: Equation) -> str:

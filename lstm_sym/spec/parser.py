@@ -31,6 +31,7 @@ import keyword
 import math
 import re
 import shlex
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -41,7 +42,15 @@ from .errors import SpecError
 from .functions import ALLOWED_FUNCTIONS
 from .model import CellSpec, Declaration, Elementwise, Equation, LinearMap, Role, previous
 
-__all__ = ["PUBLIC_NAMES", "default_latex", "name_problem", "parse_spec", "parse_spec_file"]
+__all__ = [
+    "PUBLIC_NAMES",
+    "default_latex",
+    "latex_problem",
+    "name_problem",
+    "parse_spec",
+    "parse_spec_file",
+    "text_problem",
+]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$")
 #: Longest name a spec may declare (also bounds the cell name, which becomes a file name).
@@ -75,6 +84,19 @@ MAX_TEXT_LENGTH = {
     "shape": 40,
 }
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: Punctuation allowed in title, summary, compare and doc= text (besides letters, digits and
+#: spaces): enough for prose and formulas, and inert in Markdown, HTML and Python docstrings.
+TEXT_PUNCTUATION = " '()+,-./:;=[]_×−⊙·σ?!%*^≤≥≈→←…–—‘’“”"
+#: LaTeX commands a latex= attribute may use (symbols and accents, nothing that acts).
+LATEX_COMMANDS = frozenset(
+    {"tilde", "hat", "bar", "widetilde", "widehat", "overline", "vec", "dot", "ddot", "prime"}
+    | {"mathrm", "mathbf", "mathit", "mathcal", "boldsymbol", "text", "cdot", "odot", "circ"}
+    | {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta"}
+    | {"vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau"}
+    | {"upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda"}
+    | {"Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell"}
+)
+_LATEX_CHARACTERS = re.compile(r"^[A-Za-z0-9 _^{}\\()+\-,.'*]*$")
 #: Largest magnitude of a number in an equation (float64 overflows near 1.8e308).
 MAX_CONSTANT = 1e15
 #: Largest magnitude of an exponent.
@@ -99,6 +121,46 @@ def default_latex(name: str) -> str:
     if rest.endswith("_tilde"):
         return rf"\tilde{{{base}}}_{{{rest[: -len('_tilde')]}}}"
     return f"{base}_{{{rest}}}" if rest else base
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a title, summary, compare or doc= text (``None`` if it can)."""
+    bad = sorted(
+        {
+            c
+            for c in text
+            if not (c.isalnum() or unicodedata.category(c).startswith("M"))
+            and c not in TEXT_PUNCTUATION
+        }
+    )
+    if bad:
+        return (
+            f"contains {''.join(bad)!r}: text may use letters, digits, spaces and "
+            f"{TEXT_PUNCTUATION.strip()}"
+        )
+    if "](" in text:
+        return "contains '](' (a Markdown link): write the address without brackets"
+    return None
+
+
+def latex_problem(latex: str) -> str | None:
+    """Why ``latex`` cannot be a latex= attribute (``None`` if it can)."""
+    if not _LATEX_CHARACTERS.match(latex):
+        return (
+            "may use letters, digits, spaces, _ ^ { } ( ) + - , . ' * and commands such as "
+            "\\tilde, \\hat, \\mathrm and Greek letters"
+        )
+    depth = 0
+    for character in latex:
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        if depth < 0:
+            return "has a '}' without its '{'"
+    if depth:
+        return "has a '{' without its '}'"
+    for command in re.findall(r"\\([A-Za-z]*)", latex):
+        if command not in LATEX_COMMANDS:
+            return f"uses \\{command}, which is not one of {', '.join(sorted(LATEX_COMMANDS))}"
+    return None
 
 
 def name_problem(name: str, role: Role = Role.VALUE) -> str | None:
@@ -129,6 +191,10 @@ def name_problem(name: str, role: Role = Role.VALUE) -> str | None:
             f"the name {name!r} is reserved for the generated code's public API{only}; "
             f"reserved: {', '.join(sorted(PUBLIC_NAMES | _INPUT_ONLY))}"
         )
+    return None
+
+
+def _no_problem(text: str) -> str | None:
     return None
 
 
@@ -243,6 +309,9 @@ class _SpecBuilder:
             limit = MAX_TEXT_LENGTH[keyword_]
             if len(rest[0]) > limit:
                 raise self.error(line, f"'{keyword_}' is longer than {limit} characters")
+            problem = text_problem(rest[0]) if keyword_ != "cell" else None
+            if problem is not None:
+                raise self.error(line, f"'{keyword_}' {problem}")
             self.header[keyword_] = (rest[0], line)
             return
         if not rest:
@@ -263,6 +332,9 @@ class _SpecBuilder:
                     raise self.error(
                         line, f"{key}= is longer than {MAX_TEXT_LENGTH[key]} characters"
                     )
+                problem = {"doc": text_problem, "latex": latex_problem}.get(key, _no_problem)(value)
+                if problem is not None:
+                    raise self.error(line, f"{key}= {problem}")
                 options[key] = value
             else:
                 raise self.error(
