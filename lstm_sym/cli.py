@@ -12,9 +12,11 @@ from types import ModuleType
 from . import __version__
 from .derive import Derivation, LinearGroup, derive
 from .regenerate import (
+    ForeignFileError,
     builtin_artifacts,
     repository_root,
     stale_files,
+    stale_temporaries,
     user_artifacts,
     write_files,
 )
@@ -146,8 +148,17 @@ def _regenerate(arguments: argparse.Namespace) -> int:
     started = time.perf_counter()
     cells: list[Artifacts]
     if arguments.spec is not None:
-        cells = [user_artifacts(arguments.spec, progress=_progress)]
         root = arguments.out or arguments.spec.parent
+        package = Path(__file__).resolve().parent
+        target = root.resolve()
+        if target == package or package in target.parents:
+            print(
+                f"lstm-sym: error: --out {root} is inside the installed package ({package}); "
+                "write user cells elsewhere",
+                file=sys.stderr,
+            )
+            return 2
+        cells = [user_artifacts(arguments.spec, progress=_progress)]
     else:
         if arguments.out is not None:
             print("lstm-sym: error: --out needs --spec", file=sys.stderr)
@@ -160,14 +171,21 @@ def _regenerate(arguments: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     if arguments.check:
         stale = stale_files(files, root)
-        if stale:
+        leftovers = stale_temporaries(files, root)
+        if stale or leftovers:
             print("stale generated files (run `lstm-sym regenerate`):")
             for relative in stale:
                 print(f"  {relative}")
+            for leftover in leftovers:
+                print(f"  {leftover.relative_to(root)} (temporary file of an interrupted run)")
             return 1
         print(f"{len(files)} generated files are up to date ({elapsed:.2f} s)")
         return 0
-    result = write_files(files, root)
+    try:
+        result = write_files(files, root)
+    except ForeignFileError as error:
+        print(f"lstm-sym: error: {error}", file=sys.stderr)
+        return 2
     for relative in result.written:
         print(f"wrote {relative}")
     print(
