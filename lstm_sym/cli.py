@@ -206,18 +206,19 @@ def _load_generated(source: str, name: str) -> ModuleType:
 def _gradcheck(arguments: argparse.Namespace) -> int:
     from .verify import gradcheck
 
-    sources: list[tuple[str, str]] = []
+    sources: list[tuple[CellSpec, str]] = []
     if arguments.spec is not None:
         cell = user_artifacts(arguments.spec)
-        sources.append((cell.spec.name, cell.files[f"{cell.spec.name}.py"]))
+        sources.append((cell.spec, cell.files[f"{cell.spec.name}.py"]))
     for name in arguments.cells or ([] if arguments.spec else builtin_cell_names()):
-        sources.append((name, gradcheck.kernel_source(name)))
+        sources.append((load_builtin(name), gradcheck.kernel_source(name)))
     failed = False
-    for name, source in sources:
+    for spec, source in sources:
+        name = spec.name
         started = time.perf_counter()
         try:
             report = gradcheck.check_kernel(
-                source, name, seed=arguments.seed, tolerance=arguments.tolerance
+                source, name, spec=spec, seed=arguments.seed, tolerance=arguments.tolerance
             )
         except Exception as crash:  # a kernel that crashes fails its check
             print(f"{name}: the kernel raised {type(crash).__name__}: {crash}\n")
@@ -230,7 +231,7 @@ def _gradcheck(arguments: argparse.Namespace) -> int:
         for tensor, error in first.errors.items():
             ok = error < first.tolerance
             print(f"  {tensor:<12} {error:>15.3e}  {'ok' if ok else 'FAIL'}")
-        print(f"  {len(others)} more checks (the kernel's block constants made small):")
+        print(f"  {len(others)} more checks (block constants made small, other APIs, dtypes):")
         for result in others:
             status = "ok" if result.ok else "FAIL " + ", ".join(result.failing())
             print(f"  {result.worst:.1e} < {result.tolerance:.0e}  {status}  {result.name}")

@@ -61,3 +61,15 @@ def test_the_shipped_lstm_passes_every_check():
     """The committed LSTM kernel passes finite differences, block sizes, step API, float32."""
     report = check_kernel(LSTM, "lstm")
     assert report.ok and len(report.results) == 8
+
+
+def test_a_forward_consistent_with_its_backward_fails_the_forward_values_check():
+    """f = 2 - i instead of 1 - i in the CIFG forward passes finite differences, not the spec."""
+    from lstm_sym.spec import load_builtin
+
+    source = kernel_source("lstm_cifg")
+    old = "np.subtract(1, i, out=f)"
+    assert old in source
+    mutant = source.replace(old, "np.subtract(2, i, out=f)")
+    report = check_kernel(mutant, "lstm_cifg", spec=load_builtin("lstm_cifg"))
+    assert [r.name.split(" ")[0] for r in report.results if not r.ok] == ["forward"]

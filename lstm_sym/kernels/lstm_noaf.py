@@ -61,6 +61,9 @@ INPUT_NAME = "x"
 LINEAR_STACKS = ((("h_prev", "x", ), 4), )
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: Drawn when the module is loaded: a cache carries it, and only this module's backward
+#: accepts it (a cache of another cell with the same name, or another copy, is refused).
+_CACHE_TOKEN = int(np.random.default_rng().integers(1 << 62))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
 #: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
 _CHUNK_ROWS = 1024
@@ -219,7 +222,8 @@ def _forward(
     state: Mapping[str, np.ndarray] | None,
     _input_name: str,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any]]:
-    _xs = _check_array(_input_name, _inputs, 3, "(T, B, D)")
+    # A copy: backward must see the inputs forward saw, even if the caller changes them.
+    _xs = _check_array(_input_name, _inputs, 3, "(T, B, D)").copy()
     _T, _B, _D = _xs.shape
     _dtype = _xs.dtype
     _H = _check_params(params, _D, _dtype, _input_name)
@@ -294,8 +298,9 @@ def _forward(
     }
     _cache: dict[str, Any] = {
         "cell": CELL,
+        "module": _CACHE_TOKEN,
         "xs": _xs,
-        "params": {"p_f": params["p_f"], "p_i": params["p_i"], "p_o": params["p_o"]},
+        "params": {"p_f": params["p_f"].copy(), "p_i": params["p_i"].copy(), "p_o": params["p_o"].copy()},
         "_W_stack0": _W_stack0,
         "h_seq": h_seq,
         "C_seq": C_seq,
@@ -340,6 +345,11 @@ def backward(
     """
     if not isinstance(cache, Mapping) or cache.get("cell") != CELL:
         raise ValueError(f"cache must be the cache returned by {CELL}.forward")
+    if cache.get("module") != _CACHE_TOKEN:
+        raise ValueError(
+            f"cache comes from another module of a cell named {CELL!r}: pass the cache "
+            "returned by forward of this module"
+        )
     _xs = cache["xs"]
     _T, _B, _D = _xs.shape
     _dtype = _xs.dtype
@@ -524,6 +534,11 @@ def step_backward(
     """
     if not isinstance(cache, Mapping) or cache.get("cell") != CELL:
         raise ValueError(f"cache must be the cache returned by {CELL}.step")
+    if cache.get("module") != _CACHE_TOKEN:
+        raise ValueError(
+            f"cache comes from another module of a cell named {CELL!r}: pass the cache "
+            "returned by step of this module"
+        )
     if cache["xs"].shape[0] != 1:
         raise ValueError("cache comes from forward over several steps; pass the cache of step()")
     _, _B, _ = cache["xs"].shape

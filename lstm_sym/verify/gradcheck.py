@@ -12,7 +12,11 @@ constants are made small, at several (T, B) with T not a multiple of the blocks:
   included) equal those of the finite-difference run, to rounding;
 * **step API**: :func:`step` over the sequence and :func:`step_backward` chained back through
   it give what :func:`forward` and :func:`backward` give;
-* **float32**: a float32 run agrees with the float64 run.
+* **float32**: a float32 run agrees with the float64 run;
+* **forward values** (when the spec is given): outputs and final states equal the spec's
+  equations evaluated step by step, directly (SymPy ``lambdify``, one matrix product per
+  linear map). Finite differences cannot see a forward pass that computes a different
+  function consistently with its own backward pass (``f = 2 − i`` instead of ``1 − i``).
 
 Every ``np.empty`` of these modules returns NaN, so reading a buffer before writing it shows.
 :func:`check_kernel` is what the command line runs and what the mutation check
@@ -29,7 +33,9 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import sympy
 
+from ..spec.model import CellSpec, Elementwise, LinearMap, previous
 from .finite_differences import (
     FD_TOLERANCE,
     GradientProblem,
@@ -48,6 +54,7 @@ __all__ = [
     "kernel_from_source",
     "kernel_source",
     "outputs_and_gradients",
+    "reference_forward",
     "shaped_problem",
 ]
 
@@ -259,10 +266,55 @@ def _as_float64(problem: GradientProblem) -> GradientProblem:
     )
 
 
+def _logistic(a: np.ndarray) -> np.ndarray:
+    return np.asarray(1 / (1 + np.exp(-a)))
+
+
+def reference_forward(
+    spec: CellSpec,
+    xs: np.ndarray,
+    params: Mapping[str, np.ndarray],
+    state: Mapping[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Outputs (``hs``) and final states (``<state>_T``) of ``spec``, equation by equation.
+
+    An independent evaluation: each elementwise equation through :func:`sympy.lambdify`,
+    each linear map as one matrix product on the concatenated operands; no kernel code.
+    """
+    functions = {}
+    for equation in spec.equations:
+        if isinstance(equation, Elementwise):
+            symbols = sorted(equation.expr.free_symbols, key=lambda s: s.name)
+            function = sympy.lambdify(
+                symbols, equation.expr, modules=[{"sigmoid": _logistic}, "numpy"]
+            )
+            functions[equation.target] = ([s.name for s in symbols], function)
+    current = {name: np.asarray(value) for name, value in state.items()}
+    outputs = []
+    for x in xs:
+        values: dict[str, np.ndarray] = {spec.input_name: x, **params}
+        values.update({previous(name): current[name] for name in spec.state_names})
+        for equation in spec.equations:
+            if isinstance(equation, LinearMap):
+                stacked = np.concatenate([values[o] for o in equation.operands], axis=1)
+                value = stacked @ params[equation.weight].T
+                if equation.bias:
+                    value = value + params[equation.bias]
+            else:
+                names, function = functions[equation.target]
+                value = np.asarray(function(*(values[n] for n in names)), dtype=x.dtype)
+                value = np.broadcast_to(value, current[spec.output_state].shape)
+            values[equation.target] = value
+        current = {name: values[name] for name in spec.state_names}
+        outputs.append(current[spec.output_state])
+    return {"hs": np.stack(outputs), **{f"{k}_T": v for k, v in current.items()}}
+
+
 def check_kernel(
     source: str,
     cell: str,
     *,
+    spec: CellSpec | None = None,
     seed: int = 0,
     tolerance: float = FD_TOLERANCE,
     stop_early: bool = False,
@@ -276,6 +328,8 @@ def check_kernel(
         The generated module's source (executed in fresh modules; generated code only).
     cell : str
         The cell's name, for messages.
+    spec : CellSpec, optional
+        The cell's spec: the forward values are then checked against its equations.
     seed : int
         Seed of every random problem.
     tolerance : float
@@ -289,13 +343,26 @@ def check_kernel(
     -------
     KernelReport
         The checks in order: finite differences at each of :data:`FD_SHAPES`, block sizes,
-        step API, float32.
+        step API, float32, forward values (with ``spec``).
 
     Raises
     ------
     Exception
         Whatever the kernel raises (a crash of the kernel is a failed check for the caller).
     """
+    with np.errstate(all="ignore"):  # overflow and NaN show as failed checks, not warnings
+        return _check_kernel(source, cell, spec, seed, tolerance, stop_early, progress)
+
+
+def _check_kernel(
+    source: str,
+    cell: str,
+    spec: CellSpec | None,
+    seed: int,
+    tolerance: float,
+    stop_early: bool,
+    progress: Callable[[str], None] | None,
+) -> KernelReport:
     results: list[CheckResult] = []
 
     def done(result: CheckResult) -> bool:
@@ -339,5 +406,12 @@ def check_kernel(
     single = _as_float32(main)
     exact = outputs_and_gradients(_as_float64(single))
     label = "float32 vs float64 on the same inputs (T=7, B=2)"
-    done(compare_runs(label, exact, outputs_and_gradients(single), FLOAT32_TOLERANCE))
+    if done(compare_runs(label, exact, outputs_and_gradients(single), FLOAT32_TOLERANCE)):
+        return report()
+    if spec is not None:
+        if progress:
+            progress("forward values")
+        expected = reference_forward(spec, main.xs, main.params, main.state)
+        label = "forward values vs the spec's equations evaluated directly (T=7, B=2)"
+        done(compare_runs(label, expected, reference, SAME_TOLERANCE))
     return report()

@@ -14,9 +14,11 @@ mutants (see :func:`equivalent`) or holes in the checks.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
+from ..spec import CellSpec, load_builtin
 from .gradcheck import (
     BLOCK_SETTINGS,
     FD_SHAPES,
@@ -205,13 +207,18 @@ def _put(parent: ast.AST, field: str, position: int | None, node: ast.AST) -> No
         getattr(parent, field)[position] = node
 
 
+@functools.cache
+def _spec(cell: str) -> CellSpec:
+    return load_builtin(cell)
+
+
 def evaluate_mutant(mutant: Mutant) -> MutantResult:
     """Run exactly the checks of ``lstm-sym gradcheck`` on one mutant.
 
     A mutant is killed by the first check that fails, or by a crash (an exception).
     """
     try:
-        report = check_kernel(mutant.source, mutant.cell, stop_early=True)
+        report = check_kernel(mutant.source, mutant.cell, spec=_spec(mutant.cell), stop_early=True)
     except Exception as error:  # a crash is a detected mutant
         return MutantResult(mutant, "crash", f"{type(error).__name__}: {error}"[:120])
     failure = report.first_failure()
