@@ -111,10 +111,14 @@ def main() -> int:
         offered[cell] = len(operators)
         chosen = None if arguments.all else set(_sample(operators, arguments.sample))
         work += mutants(originals[cell], cell, chosen)
-    mode = "every mutant" if arguments.all else f"a seeded sample of {arguments.sample} per cell"
+    mode = (
+        "every mutant"
+        if arguments.all
+        else f"a seeded sample of {arguments.sample} per cell, every operator; --all for all"
+    )
     print(
-        f"mutation check: {len(work)} of {sum(offered.values())} mutants ({mode}; "
-        f"--all for every one), checks of `lstm-sym gradcheck`, {arguments.jobs} worker(s)"
+        f"mutation check: {len(work)} of {sum(offered.values())} mutants ({mode}), "
+        f"checks of `lstm-sym gradcheck`, {arguments.jobs} worker(s)"
     )
     interactive = sys.stderr.isatty()
     results: list[MutantResult] = []
@@ -141,7 +145,7 @@ def main() -> int:
         score = killed / max(1, len(cell_results) - same)
         by = Counter((r.killed_by or "survived").split(",")[0] for r in cell_results)
         print(
-            f"{cell:<16} {killed:>7} {len(cell_results):>8} {same:>7} {score:>7.1%}  "
+            f"{cell:<16} {killed:>7} {len(cell_results):>8} {same:>7} {score:>7.2%}  "
             + ", ".join(f"{k}: {v}" for k, v in sorted(by.items()))
         )
     killed = sum(r.killed_by is not None for r in results)
@@ -150,7 +154,7 @@ def main() -> int:
     rate = killed / max(1, len(results) - len(same))
     print(
         f"total: {killed}/{len(results)} killed, {len(same)} of {len(survivors)} survivors "
-        f"equivalent; mutation score (killed / non-equivalent): {rate:.1%} "
+        f"equivalent; mutation score (killed / non-equivalent): {rate:.2%} "
         f"in {time.perf_counter() - started:.0f} s"
     )
     for result in survivors:

@@ -32,6 +32,9 @@ CELLS = {
     "fractional power": (
         "a = W @ [h_prev, x] + b\nc = U @ [h_prev, x]\nh = tanh(a) * (1 + c**2) ** 0.5\n"
     ),
+    "constant functions": (
+        "a = W @ [h_prev, x] + b\nc = U @ [h_prev, x]\nh = tanh(a) * exp(1) / 3 + sigmoid(2) * c\n"
+    ),
     "bias shared by two maps": (
         "a = W @ [h_prev, x] + b\nc = U @ [h_prev, x] + b\nh = tanh(a) * sigmoid(c)\n"
     ),

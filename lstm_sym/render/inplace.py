@@ -56,6 +56,8 @@ class InPlaceEmitter:
             return [f"np.copyto({out}, {expr.name})"]
         if expr.is_Number:
             return [f"{out}.fill({numpy_code(expr)})"]
+        if expr.is_number:  # a constant such as E = exp(1) or sigmoid(2): its float value
+            return [f"{out}.fill({float(expr.evalf())!r})"]
         if isinstance(expr, sympy.Add):
             return self._add(expr, out)
         if isinstance(expr, sympy.Mul):
