@@ -38,7 +38,7 @@ def _derivation() -> Derivation:
     return derive(parse_spec(CELL, "inert.cell"))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(title=HOSTILE, summary=HOSTILE, source=HOSTILE)
 def test_any_title_summary_and_file_name_give_a_module_that_imports(title, summary, source):
     """Whatever the text, the kernel compiles, imports and its docstring starts with the title."""
@@ -50,7 +50,7 @@ def test_any_title_summary_and_file_name_give_a_module_that_imports(title, summa
     assert module.CELL == "inert"
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(text=HOSTILE)
 def test_the_parser_accepts_only_inert_text(text):
     """A title or doc= the parser accepts has no markup, quote, backslash or control character."""
@@ -65,7 +65,7 @@ def test_the_parser_accepts_only_inert_text(text):
         assert not set(text) & set('<>&`|$\\{}"\n\r\x00\u2028')
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(latex=HOSTILE)
 def test_accepted_latex_has_balanced_braces_and_known_commands(latex):
     """latex= text the parser accepts has balanced braces and no '$', '<' or unknown command."""
