@@ -101,3 +101,31 @@ def test_a_byte_order_mark_is_ignored(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["regenerate", "--spec", str(spec), "--out", str(out)]) == 0
     assert (out / "hostile.py").is_file()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        NotImplementedError("no in-place form for Abs(a)"),
+        ValueError("adjoint expression is not linear in the adjoints: d_h**2"),
+        RecursionError("maximum recursion depth exceeded"),
+        TypeError("invalid input: inf"),
+    ],
+    ids=["NotImplementedError", "non-linear adjoint", "RecursionError", "TypeError"],
+)
+def test_a_failure_while_generating_is_a_spec_error_not_a_traceback(
+    tmp_path, capsys, monkeypatch, failure
+):
+    """Whatever derivation or rendering raises for a parsed spec ends as FILE:LINE, exit 2."""
+    from lstm_sym.render import artifacts
+
+    def broken(spec):
+        raise failure
+
+    monkeypatch.setattr(artifacts, "derive", broken)
+    spec = _written(tmp_path, "cell.cell", HEADER.encode() + b"h = tanh(a)\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    err = _regenerate_error(spec, out, capsys).splitlines()[-1]
+    assert re.match(rf"lstm-sym: error: {re.escape(str(spec))}:6: cannot generate", err), err
+    assert type(failure).__name__ in err
