@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,9 +13,11 @@ from . import __version__
 from .console import Progress, silence_stdout
 from .derive import Derivation, LinearGroup, derive
 from .regenerate import (
+    ForeignFileError,
     builtin_artifacts,
     repository_root,
     stale_files,
+    stale_temporaries,
     user_artifacts,
     write_files,
 )
@@ -162,14 +162,27 @@ def _run(argv: Sequence[str] | None) -> int:
         message = error.args[0] if isinstance(error, KeyError) else str(error)
         print(f"lstm-sym: error: {message}", file=sys.stderr)
         return 2
+    except OSError as error:  # a file that cannot be read or written
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"lstm-sym: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
 
 
 def _regenerate(arguments: argparse.Namespace) -> int:
     started = time.perf_counter()
     cells: list[Artifacts]
     if arguments.spec is not None:
-        cells = [user_artifacts(arguments.spec, progress=_progress)]
         root = arguments.out or arguments.spec.parent
+        package = Path(__file__).resolve().parent
+        target = root.resolve()
+        if target == package or package in target.parents:
+            print(
+                f"lstm-sym: error: --out {root} is inside the installed package ({package}); "
+                "write user cells elsewhere",
+                file=sys.stderr,
+            )
+            return 2
+        cells = [user_artifacts(arguments.spec, progress=_progress)]
     else:
         if arguments.out is not None:
             print("lstm-sym: error: --out needs --spec", file=sys.stderr)
@@ -184,14 +197,21 @@ def _regenerate(arguments: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     if arguments.check:
         stale = stale_files(files, root)
-        if stale:
+        leftovers = stale_temporaries(files, root)
+        if stale or leftovers:
             print("stale generated files (run `lstm-sym regenerate`):")
             for relative in stale:
                 print(f"  {relative}")
+            for leftover in leftovers:
+                print(f"  {leftover.relative_to(root)} (temporary file of an interrupted run)")
             return 1
         print(f"{len(files)} generated files are up to date ({elapsed:.2f} s)")
         return 0
-    result = write_files(files, root)
+    try:
+        result = write_files(files, root)
+    except ForeignFileError as error:
+        print(f"lstm-sym: error: {error}", file=sys.stderr)
+        return 2
     for relative in result.written:
         print(f"wrote {relative}")
     print(
@@ -218,40 +238,50 @@ def _not_a_checkout(root: Path) -> int:
 
 
 def _load_generated(source: str, name: str) -> ModuleType:
-    """Import generated kernel source from a temporary file."""
-    folder = Path(tempfile.mkdtemp(prefix="lstm_sym_"))
-    path = folder / f"{name}.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(f"lstm_sym_user_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Import generated kernel source as a module (in memory: no file is left behind)."""
+    from .verify.gradcheck import kernel_from_source
+
+    return kernel_from_source(source, name)
 
 
 def _gradcheck(arguments: argparse.Namespace) -> int:
-    from .kernels import load_kernel
-    from .verify.finite_differences import finite_difference_errors, make_problem
+    from .verify import gradcheck
 
-    kernels: list[ModuleType] = []
+    sources: list[tuple[CellSpec, str]] = []
     if arguments.spec is not None:
         cell = user_artifacts(arguments.spec)
-        kernels.append(_load_generated(cell.files[f"{cell.spec.name}.py"], cell.spec.name))
+        sources.append((cell.spec, cell.files[f"{cell.spec.name}.py"]))
     for name in arguments.cells or ([] if arguments.spec else builtin_cell_names()):
-        kernels.append(load_kernel(name))
+        sources.append((load_builtin(name), gradcheck.kernel_source(name)))
     failed = False
-    for kernel in kernels:
+    for spec, source in sources:
+        name = spec.name
         started = time.perf_counter()
-        errors = finite_difference_errors(make_problem(kernel, seed=arguments.seed))
+        try:
+            report = gradcheck.check_kernel(
+                source, name, spec=spec, seed=arguments.seed, tolerance=arguments.tolerance
+            )
+        except Exception as crash:  # a kernel that crashes fails its check
+            print(f"{name}: the kernel raised {type(crash).__name__}: {crash}\n")
+            failed = True
+            continue
         elapsed = time.perf_counter() - started
-        print(f"{kernel.CELL}: central finite differences, float64 (T=3, B=2, D=3, H=4)")
+        first, *others = report.results
+        print(f"{name}: {first.name}")
         print(f"  {'tensor':<12} {'relative error':>15}  status")
-        for tensor, error in errors.items():
-            ok = error < arguments.tolerance
-            failed |= not ok
+        for tensor, error in first.errors.items():
+            ok = error < first.tolerance
             print(f"  {tensor:<12} {error:>15.3e}  {'ok' if ok else 'FAIL'}")
-        worst = max(errors.values())
-        print(f"  worst {worst:.3e} (tolerance {arguments.tolerance:.0e}), {elapsed:.2f} s\n")
+        print(f"  {len(others)} more checks (block constants made small, other APIs, dtypes):")
+        for result in others:
+            status = "ok" if result.ok else "FAIL " + ", ".join(result.failing())
+            print(f"  {result.worst:.1e} < {result.tolerance:.0e}  {status}  {result.name}")
+        worst = max(r.worst for r in report.results if r.name.startswith("finite"))
+        failed |= not report.ok
+        print(
+            f"  worst finite-difference error {worst:.3e} (tolerance {arguments.tolerance:.0e}), "
+            f"{elapsed:.2f} s\n"
+        )
     if failed:
         print("gradcheck FAILED", file=sys.stderr)
         return 1

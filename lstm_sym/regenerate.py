@@ -8,7 +8,9 @@ modification time stays, which keeps ``mkdocs serve`` from rebuilding in a loop)
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,14 +19,23 @@ from pathlib import Path
 from .render.artifacts import Artifacts, CellArtifacts, render_cell
 from .render.javascript import explorer_artifacts
 from .render.variants import VARIANTS_PAGE, render_variants_page
-from .spec import builtin_cell_names, builtin_spec_path, load_builtin, parse_spec_file
+from .spec import (
+    SpecError,
+    builtin_cell_names,
+    builtin_spec_path,
+    load_builtin,
+    parse_spec_file,
+)
 
 __all__ = [
     "COMMAND",
+    "ForeignFileError",
     "GenerationResult",
     "builtin_artifacts",
+    "is_generated",
     "repository_root",
     "stale_files",
+    "stale_temporaries",
     "user_artifacts",
     "write_files",
 ]
@@ -136,16 +147,30 @@ def user_artifacts(
 ) -> CellArtifacts:
     """Render a user spec: ``<cell>.py``, ``<cell>.md`` and ``snippets/<cell>/`` under ``--out``."""
     spec = parse_spec_file(spec_file)
-    command = f"{COMMAND} --spec {spec_file.name}"
-    return render_cell(
-        spec,
-        spec_file.name,
-        command,
-        kernel_path=f"{spec.name}.py",
-        page_path=f"{spec.name}.md",
-        snippets_dir=f"snippets/{spec.name}",
-        progress=progress,
-    )
+    # The file name is named in every generated header: only characters inert in Python,
+    # Markdown and HTML comments (a name with a newline or '-->' cannot break out).
+    shown = re.sub(r"[^A-Za-z0-9._+-]", "_", spec_file.name)
+    command = f"{COMMAND} --spec {shown}"
+    try:
+        return render_cell(
+            spec,
+            shown,
+            command,
+            kernel_path=f"{spec.name}.py",
+            page_path=f"{spec.name}.md",
+            snippets_dir=f"snippets/{spec.name}",
+            progress=progress,
+        )
+    except SpecError:
+        raise
+    except Exception as error:  # the spec parsed but the cell cannot be generated
+        first = min((e.line for e in spec.equations), default=1)
+        detail = f"{type(error).__name__}: {error}"
+        raise SpecError(
+            spec_file,
+            first,
+            f"cannot generate the cell '{spec.name}' from these equations ({detail[:200]})",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -171,13 +196,60 @@ def stale_files(files: dict[str, str], root: Path) -> list[str]:
     return stale
 
 
+#: Every generated file says so near its top (the first line, or the second after an XML
+#: declaration); only such files are ever replaced.
+GENERATED_MARK = ("Generated from ", "do not edit")
+
+
+class ForeignFileError(ValueError):
+    """Files that regenerate would replace but that it did not generate (no header)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        super().__init__(
+            "refusing to overwrite files that lstm-sym did not generate (no 'Generated from … "
+            "— do not edit.' header): " + ", ".join(paths)
+        )
+
+
+def is_generated(path: Path) -> bool:
+    """Whether the file at ``path`` carries the header of a generated file."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(1024).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(all(mark in line for mark in GENERATED_MARK) for line in head.splitlines()[:2])
+
+
+def stale_temporaries(files: dict[str, str], root: Path) -> list[Path]:
+    """Temporary files a killed regeneration left beside the generated files (``.NAME.*.tmp``)."""
+    found: set[Path] = set()
+    for relative in files:
+        target = root / relative
+        if target.parent.is_dir():
+            found.update(target.parent.glob(f".{glob.escape(target.name)}.*.tmp"))
+    return sorted(found)
+
+
 def write_files(files: dict[str, str], root: Path) -> GenerationResult:
     """Write the files that changed, each via a temporary file and an atomic rename.
 
     All temporary files are written before the first rename; if writing any of them
-    fails, they are removed and no target file has changed.
+    fails, or the process is interrupted (Ctrl-C), they are removed and no target file has
+    changed. Temporary files left by a killed run are removed first.
+
+    Raises
+    ------
+    ForeignFileError
+        If a file to be replaced exists but was not generated (nothing is written then).
     """
     stale = stale_files(files, root)
+    foreign = [r for r in stale if (root / r).exists() and not is_generated(root / r)]
+    if foreign:
+        raise ForeignFileError(foreign)
+    for leftover in stale_temporaries(files, root):
+        leftover.unlink(missing_ok=True)
     staged: list[tuple[Path, Path]] = []
     try:
         for relative in stale:
@@ -190,11 +262,11 @@ def write_files(files: dict[str, str], root: Path) -> GenerationResult:
             with os.fdopen(handle, "wb") as stream:
                 stream.write(files[relative].encode("utf-8"))
             os.chmod(temporary_name, 0o644)
+        for temporary, target in staged:
+            os.replace(temporary, target)
     except BaseException:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
         raise
-    for temporary, target in staged:
-        os.replace(temporary, target)
     unchanged = tuple(sorted(set(files) - set(stale)))
     return GenerationResult(tuple(stale), unchanged)

@@ -114,7 +114,7 @@ def test_lstm_forward_computes_all_gates_with_one_tanh_call():
     """The generated LSTM step calls tanh twice (gates, cell) and never the slow sigmoid."""
     source = load_kernel("lstm").__file__
     text = open(source, encoding="utf-8").read()
-    loop = text[text.index("    for t in range(T):") : text.index("    hs = h_seq[1:]")]
+    loop = text[text.index("    for _t in range(_T):") : text.index("    _hs = h_seq[1:]")]
     assert len(re.findall(r"np\.tanh\(", loop)) == 2
     assert "_sigmoid(" not in loop
 
@@ -133,9 +133,9 @@ def test_a_skipped_factor_block_is_caught_by_the_mutation_check():
     """A backward pass that never computes its last block of factors is rejected."""
     kernel = load_kernel("lstm")
     source = open(kernel.__file__, encoding="utf-8").read()
-    condition = "if t == T - 1 or factor_step == factor_steps - 1:"
+    condition = "if _t == _T - 1 or _factor_step == _factor_steps - 1:"
     assert condition in source
-    mutated = source.replace(condition, "if factor_step == factor_steps - 1:")
+    mutated = source.replace(condition, "if _factor_step == _factor_steps - 1:")
     result = evaluate_mutant(Mutant("lstm", "test", 0, condition, "skip", mutated))
     assert result.killed_by is not None
 

@@ -97,7 +97,7 @@ def forward_stages(
     stages: list[Stage] = []
     auxiliary: dict[str, sympy.Expr] = {}
     cache_map: dict[sympy.Expr, sympy.Symbol] = {}
-    taken = {d.name for d in spec.declarations}
+    taken = {d.name for d in spec.declarations} | {previous(s) for s in spec.state_names}
     for equation in spec.equations:
         if isinstance(equation, LinearMap):
             group = groups[equation.operands]

@@ -60,6 +60,9 @@ INPUT_NAME = "x"
 LINEAR_STACKS = ((("h_prev", "x", ), 4), )
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: Drawn when the module is loaded: a cache carries it, and only this module's backward
+#: accepts it (a cache of another cell with the same name, or another copy, is refused).
+_CACHE_TOKEN = int(np.random.default_rng().integers(1 << 62))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
 #: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
 _CHUNK_ROWS = 1024
@@ -71,26 +74,26 @@ _FACTOR_BYTES = 1 << 18
 _FACTOR_STEPS = 32
 
 
-def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _sigmoid(_a: np.ndarray, _out: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + exp(-a)) = (1 + tanh(a / 2)) / 2, elementwise, into ``out``.
 
     The tanh form cannot overflow for any ``a`` (no warnings at saturation) and needs no
     temporary array. Its absolute error is within one rounding of 1, so values far in the
     lower tail (below about 1e-16 in float64, 1e-8 in float32) come out as 0.
     """
-    np.multiply(a, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
+    np.multiply(_a, 0.5, out=_out)
+    np.tanh(_out, out=_out)
+    _out *= 0.5
+    _out += 0.5
+    return _out
 
 
-def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool) -> None:
+def _matmul_into(_a: np.ndarray, _b: np.ndarray, _out: np.ndarray, _accumulate: bool) -> None:
     """``out = a @ b``, or ``out += a @ b`` when ``accumulate`` (only then with a temporary)."""
-    if accumulate:
-        out += np.matmul(a, b)
+    if _accumulate:
+        _out += np.matmul(_a, _b)
     else:
-        np.matmul(a, b, out=out)
+        np.matmul(_a, _b, out=_out)
 
 
 def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
@@ -108,19 +111,19 @@ def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, 
     dict of str to tuple of int
         Keyed by :data:`PARAMETER_NAMES`.
     """
-    D, H = input_size, hidden_size
+    _D, _H = input_size, hidden_size
     return {
-        "W_f": (H, H + D),
-        "b_f": (H,),
-        "W_i": (H, H + D),
-        "b_i": (H,),
-        "W_C": (H, H + D),
-        "b_C": (H,),
-        "W_o": (H, H + D),
-        "b_o": (H,),
-        "p_f": (H,),
-        "p_i": (H,),
-        "p_o": (H,),
+        "W_f": (_H, _H + _D),
+        "b_f": (_H,),
+        "W_i": (_H, _H + _D),
+        "b_i": (_H,),
+        "W_C": (_H, _H + _D),
+        "b_C": (_H,),
+        "W_o": (_H, _H + _D),
+        "b_o": (_H,),
+        "p_f": (_H,),
+        "p_i": (_H,),
+        "p_o": (_H,),
     }
 
 
@@ -152,27 +155,27 @@ def init_params(
     dict of str to numpy.ndarray
         Keyed by :data:`PARAMETER_NAMES`, shapes as in :func:`parameter_shapes`.
     """
-    D = _check_size("input_size", input_size)
-    H = _check_size("hidden_size", hidden_size)
-    dtype = np.dtype(dtype)
-    if dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64; got {dtype}")
-    rng = np.random.default_rng(seed)
-    bound = 1 / np.sqrt(H)
-    W_stack0 = rng.uniform(-bound, bound, size=(4 * H, H + D)).astype(dtype)
-    b_stack0 = rng.uniform(-bound, bound, size=(4 * H,)).astype(dtype)
+    _D = _check_size("input_size", input_size)
+    _H = _check_size("hidden_size", hidden_size)
+    _dtype = np.dtype(dtype)
+    if _dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64; got {_dtype}")
+    _rng = np.random.default_rng(seed)
+    _bound = 1 / np.sqrt(_H)
+    _W_stack0 = _rng.uniform(-_bound, _bound, size=(4 * _H, _H + _D)).astype(_dtype)
+    _b_stack0 = _rng.uniform(-_bound, _bound, size=(4 * _H,)).astype(_dtype)
     return {
-        "W_f": W_stack0[0:H],
-        "b_f": b_stack0[0:H],
-        "W_i": W_stack0[H:2 * H],
-        "b_i": b_stack0[H:2 * H],
-        "W_C": W_stack0[2 * H:3 * H],
-        "b_C": b_stack0[2 * H:3 * H],
-        "W_o": W_stack0[3 * H:4 * H],
-        "b_o": b_stack0[3 * H:4 * H],
-        "p_f": rng.uniform(-bound, bound, size=(H,)).astype(dtype),
-        "p_i": rng.uniform(-bound, bound, size=(H,)).astype(dtype),
-        "p_o": rng.uniform(-bound, bound, size=(H,)).astype(dtype),
+        "W_f": _W_stack0[0:_H],
+        "b_f": _b_stack0[0:_H],
+        "W_i": _W_stack0[_H:2 * _H],
+        "b_i": _b_stack0[_H:2 * _H],
+        "W_C": _W_stack0[2 * _H:3 * _H],
+        "b_C": _b_stack0[2 * _H:3 * _H],
+        "W_o": _W_stack0[3 * _H:4 * _H],
+        "b_o": _b_stack0[3 * _H:4 * _H],
+        "p_f": _rng.uniform(-_bound, _bound, size=(_H,)).astype(_dtype),
+        "p_i": _rng.uniform(-_bound, _bound, size=(_H,)).astype(_dtype),
+        "p_o": _rng.uniform(-_bound, _bound, size=(_H,)).astype(_dtype),
     }
 
 
@@ -209,87 +212,89 @@ def forward(
     TypeError
         On a non-float dtype, or dtypes that differ between ``xs``, ``params`` and ``state``.
     """
-    return _forward(xs, params, state, input_name="xs")
+    return _forward(xs, params, state, _input_name="xs")
 
 
 def _forward(
-    xs: Any,
+    _inputs: Any,
     params: Mapping[str, np.ndarray],
     state: Mapping[str, np.ndarray] | None,
-    input_name: str,
+    _input_name: str,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any]]:
-    xs = _check_array(input_name, xs, 3, "(T, B, D)")
-    T, B, D = xs.shape
-    dtype = xs.dtype
-    H = _check_params(params, D, dtype, input_name)
-    initial = _check_state("state", state, B, H, dtype)
+    # A copy: backward must see the inputs forward saw, even if the caller changes them.
+    _xs = _check_array(_input_name, _inputs, 3, "(T, B, D)").copy()
+    _T, _B, _D = _xs.shape
+    _dtype = _xs.dtype
+    _H = _check_params(params, _D, _dtype, _input_name)
+    _initial = _check_state("state", state, _B, _H, _dtype)
     # Linear maps on [h_prev, x], stacked: one GEMM.
-    W_stack0 = np.concatenate((params["W_f"], params["W_i"], params["W_C"], params["W_o"],), axis=0)
-    b_stack0 = np.concatenate((params["b_f"], params["b_i"], params["b_C"], params["b_o"],))
-    a_stack0_seq = np.matmul(xs.reshape(T * B, D), W_stack0[:, H:H + D].T).reshape(T, B, 4 * H)
-    a_stack0_seq += b_stack0
-    W_stack0_h_prev_T = W_stack0[:, 0:H].T
-    product0 = np.empty((B, 4 * H), dtype)
+    _W_stack0 = np.concatenate((params["W_f"], params["W_i"], params["W_C"], params["W_o"],), axis=0)
+    _b_stack0 = np.concatenate((params["b_f"], params["b_i"], params["b_C"], params["b_o"],))
+    _a_stack0_seq = np.matmul(_xs.reshape(_T * _B, _D), _W_stack0[:, _H:_H + _D].T).reshape(_T, _B, 4 * _H)
+    _a_stack0_seq += _b_stack0
+    _WT_stack0__h_prev = _W_stack0[:, 0:_H].T
+    _product0 = np.empty((_B, 4 * _H), _dtype)
     # History of every state: index t holds the state before step t.
-    h_seq = np.empty((T + 1, B, H), dtype)
-    h_seq[0] = initial["h"]
-    C_seq = np.empty((T + 1, B, H), dtype)
-    C_seq[0] = initial["C"]
+    h_seq = np.empty((_T + 1, _B, _H), _dtype)
+    h_seq[0] = _initial["h"]
+    C_seq = np.empty((_T + 1, _B, _H), _dtype)
+    C_seq[0] = _initial["C"]
     # Forward values the backward pass reads.
-    f_seq = np.empty((T, B, H), dtype)
-    i_seq = np.empty((T, B, H), dtype)
-    o_seq = np.empty((T, B, H), dtype)
-    tanh_C_seq = np.empty((T, B, H), dtype)
+    f_seq = np.empty((_T, _B, _H), _dtype)
+    i_seq = np.empty((_T, _B, _H), _dtype)
+    o_seq = np.empty((_T, _B, _H), _dtype)
+    tanh_C_seq = np.empty((_T, _B, _H), _dtype)
     p_f = params["p_f"]
     p_i = params["p_i"]
     p_o = params["p_o"]
     # Step buffers, reused at every step: the loop allocates nothing.
-    work0 = np.empty((B, H), dtype)
-    for t in range(T):
-        h_prev = h_seq[t]
-        C_prev = C_seq[t]
-        a_stack0 = a_stack0_seq[t]
-        np.matmul(h_prev, W_stack0_h_prev_T, out=product0)
-        a_stack0 += product0
-        a_f = a_stack0[:, 0:H]
-        a_i = a_stack0[:, H:2 * H]
-        C_tilde = a_stack0[:, 2 * H:3 * H]
-        a_o = a_stack0[:, 3 * H:4 * H]
-        f = f_seq[t]
+    _work0 = np.empty((_B, _H), _dtype)
+    for _t in range(_T):
+        h_prev = h_seq[_t]
+        C_prev = C_seq[_t]
+        _a_stack0 = _a_stack0_seq[_t]
+        np.matmul(h_prev, _WT_stack0__h_prev, out=_product0)
+        _a_stack0 += _product0
+        a_f = _a_stack0[:, 0:_H]
+        a_i = _a_stack0[:, _H:2 * _H]
+        C_tilde = _a_stack0[:, 2 * _H:3 * _H]
+        a_o = _a_stack0[:, 3 * _H:4 * _H]
+        f = f_seq[_t]
         # f = _sigmoid(C_prev*p_f + a_f)
         np.multiply(C_prev, p_f, out=f)
         f += a_f
-        _sigmoid(f, out=f)
-        i = i_seq[t]
+        _sigmoid(f, f)
+        i = i_seq[_t]
         # i = _sigmoid(C_prev*p_i + a_i)
         np.multiply(C_prev, p_i, out=i)
         i += a_i
-        _sigmoid(i, out=i)
-        C = C_seq[t + 1]
+        _sigmoid(i, i)
+        C = C_seq[_t + 1]
         # C = C_prev*f + C_tilde*i
         np.multiply(C_prev, f, out=C)
-        np.multiply(C_tilde, i, out=work0)
-        C += work0
-        o = o_seq[t]
+        np.multiply(C_tilde, i, out=_work0)
+        C += _work0
+        o = o_seq[_t]
         # o = _sigmoid(C*p_o + a_o)
         np.multiply(C, p_o, out=o)
         o += a_o
-        _sigmoid(o, out=o)
-        tanh_C = tanh_C_seq[t]
+        _sigmoid(o, o)
+        tanh_C = tanh_C_seq[_t]
         np.tanh(C, out=tanh_C)
-        h = h_seq[t + 1]
+        h = h_seq[_t + 1]
         np.multiply(o, tanh_C, out=h)
-    hs = h_seq[1:].copy()
-    final = {
-        "h": h_seq[T].copy(),
-        "C": C_seq[T].copy(),
+    _hs = h_seq[1:].copy()
+    _final = {
+        "h": h_seq[_T].copy(),
+        "C": C_seq[_T].copy(),
     }
-    cache: dict[str, Any] = {
+    _cache: dict[str, Any] = {
         "cell": CELL,
-        "xs": xs,
-        "params": {"p_f": params["p_f"], "p_i": params["p_i"], "p_o": params["p_o"]},
-        "W_stack0": W_stack0,
-        "a_stack0_seq": a_stack0_seq,
+        "module": _CACHE_TOKEN,
+        "xs": _xs,
+        "params": {"p_f": params["p_f"].copy(), "p_i": params["p_i"].copy(), "p_o": params["p_o"].copy()},
+        "_W_stack0": _W_stack0,
+        "_a_stack0_seq": _a_stack0_seq,
         "h_seq": h_seq,
         "C_seq": C_seq,
         "f_seq": f_seq,
@@ -297,7 +302,7 @@ def _forward(
         "o_seq": o_seq,
         "tanh_C_seq": tanh_C_seq,
     }
-    return hs, final, cache
+    return _hs, _final, _cache
 
 
 def backward(
@@ -333,138 +338,143 @@ def backward(
     """
     if not isinstance(cache, Mapping) or cache.get("cell") != CELL:
         raise ValueError(f"cache must be the cache returned by {CELL}.forward")
-    xs = cache["xs"]
-    T, B, D = xs.shape
-    dtype = xs.dtype
-    H = cache["h_seq"].shape[2]
-    dhs = _check_array("dhs", dhs, 3, "(T, B, H)", dtype)
-    if dhs.shape != (T, B, H):
-        raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(T, B, H)}; got {dhs.shape}")
-    final = _check_state("dstate", dstate, B, H, dtype)
-    steps = max(1, _CHUNK_ROWS // B)
-    dxs = np.empty((T, B, D), dtype)  # C order: each block of steps is one contiguous slab
-    d_h_carry = final["h"].copy()
-    d_C_carry = final["C"].copy()
+    if cache.get("module") != _CACHE_TOKEN:
+        raise ValueError(
+            f"cache comes from another module of a cell named {CELL!r}: pass the cache "
+            "returned by forward of this module"
+        )
+    _xs = cache["xs"]
+    _T, _B, _D = _xs.shape
+    _dtype = _xs.dtype
+    _H = cache["h_seq"].shape[2]
+    dhs = _check_array("dhs", dhs, 3, "(T, B, H)", _dtype)
+    if dhs.shape != (_T, _B, _H):
+        raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(_T, _B, _H)}; got {dhs.shape}")
+    _final = _check_state("dstate", dstate, _B, _H, _dtype)
+    _steps = max(1, _CHUNK_ROWS // _B)
+    _dxs = np.empty((_T, _B, _D), _dtype)  # C order: each block of steps is one contiguous slab
+    _d_h_carry = _final["h"].copy()
+    _d_C_carry = _final["C"].copy()
     h_seq = cache["h_seq"]
     C_seq = cache["C_seq"]
     f_seq = cache["f_seq"]
     i_seq = cache["i_seq"]
     o_seq = cache["o_seq"]
     tanh_C_seq = cache["tanh_C_seq"]
-    a_stack0_seq = cache["a_stack0_seq"]
-    W_stack0 = cache["W_stack0"]
-    da_stack0_chunk = np.empty((min(T, steps), B, 4 * H), dtype)
-    dW_stack0 = np.zeros_like(W_stack0)
-    db_stack0 = np.zeros(4 * H, dtype)
-    W_stack0_h_prev = W_stack0[:, 0:H]
+    _a_stack0_seq = cache["_a_stack0_seq"]
+    _W_stack0 = cache["_W_stack0"]
+    _da_stack0_chunk = np.empty((min(_T, _steps), _B, 4 * _H), _dtype)
+    _dW_stack0 = np.zeros_like(_W_stack0)
+    _db_stack0 = np.zeros(4 * _H, _dtype)
+    _W_stack0__h_prev = _W_stack0[:, 0:_H]
     p_f = cache["params"]["p_f"]
-    d_p_f_sum = np.zeros(H, dtype)
+    _d_p_f_sum = np.zeros(_H, _dtype)
     p_i = cache["params"]["p_i"]
-    d_p_i_sum = np.zeros(H, dtype)
+    _d_p_i_sum = np.zeros(_H, _dtype)
     p_o = cache["params"]["p_o"]
-    d_p_o_sum = np.zeros(H, dtype)
+    _d_p_o_sum = np.zeros(_H, _dtype)
     # Forward-only factors of the adjoints, computed a block of steps at a time.
-    factor_steps = max(1, min(steps, _FACTOR_STEPS, _FACTOR_BYTES // (B * 6 * H * dtype.itemsize)))
-    factors = np.empty((min(T, factor_steps), B, 6, H), dtype)
-    block_work0_all = np.empty((min(T, factor_steps), B, H), dtype)
+    _factor_steps = max(1, min(_steps, _FACTOR_STEPS, _FACTOR_BYTES // (_B * 6 * _H * _dtype.itemsize)))
+    _factors = np.empty((min(_T, _factor_steps), _B, 6, _H), _dtype)
+    _block_work0_all = np.empty((min(_T, _factor_steps), _B, _H), _dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
-    d_h_in = np.empty((B, H), dtype)
-    d_C = np.empty((B, H), dtype)
-    for t in range(T - 1, -1, -1):
-        chunk_step = t % steps
-        factor_step = t % factor_steps
-        if t == T - 1 or factor_step == factor_steps - 1:
+    d_h_in = np.empty((_B, _H), _dtype)
+    d_C = np.empty((_B, _H), _dtype)
+    for _t in range(_T - 1, -1, -1):
+        _chunk_step = _t % _steps
+        _factor_step = _t % _factor_steps
+        if _t == _T - 1 or _factor_step == _factor_steps - 1:
             # Steps t0 … t: every forward-only factor of their adjoints, for all at once.
-            t0 = t - factor_step
-            C_prev = C_seq[t0:t + 1]
-            C_tilde = a_stack0_seq[t0:t + 1, :, 2 * H:3 * H]
-            f = f_seq[t0:t + 1]
-            i = i_seq[t0:t + 1]
-            o = o_seq[t0:t + 1]
-            tanh_C = tanh_C_seq[t0:t + 1]
-            block = factors[: t + 1 - t0]
-            block_work0 = block_work0_all[: t + 1 - t0]
-            fac_a_f__C = block[:, :, 0]
+            _t0 = _t - _factor_step
+            C_prev = C_seq[_t0:_t + 1]
+            C_tilde = _a_stack0_seq[_t0:_t + 1, :, 2 * _H:3 * _H]
+            f = f_seq[_t0:_t + 1]
+            i = i_seq[_t0:_t + 1]
+            o = o_seq[_t0:_t + 1]
+            tanh_C = tanh_C_seq[_t0:_t + 1]
+            _block = _factors[: _t + 1 - _t0]
+            _block_work0 = _block_work0_all[: _t + 1 - _t0]
+            fac_a_f__C = _block[:, :, 0]
             # fac_a_f__C = C_prev*f*(1 - f)
             np.subtract(1, f, out=fac_a_f__C)
             fac_a_f__C *= C_prev
             fac_a_f__C *= f
-            fac_a_i__C = block[:, :, 1]
+            fac_a_i__C = _block[:, :, 1]
             # fac_a_i__C = C_tilde*i*(1 - i)
             np.subtract(1, i, out=fac_a_i__C)
             fac_a_i__C *= C_tilde
             fac_a_i__C *= i
-            fac_C_tilde__C = block[:, :, 2]
+            fac_C_tilde__C = _block[:, :, 2]
             np.copyto(fac_C_tilde__C, i)
-            fac_C__h_in = block[:, :, 3]
+            fac_C__h_in = _block[:, :, 3]
             # fac_C__h_in = o*p_o*tanh_C*(1 - o) + o*(1 - tanh_C**2)
             np.square(tanh_C, out=fac_C__h_in)
             np.subtract(1, fac_C__h_in, out=fac_C__h_in)
             fac_C__h_in *= o
-            np.subtract(1, o, out=block_work0)
-            block_work0 *= o
-            block_work0 *= p_o
-            block_work0 *= tanh_C
-            fac_C__h_in += block_work0
-            fac_a_o__h_in = block[:, :, 4]
+            np.subtract(1, o, out=_block_work0)
+            _block_work0 *= o
+            _block_work0 *= p_o
+            _block_work0 *= tanh_C
+            fac_C__h_in += _block_work0
+            fac_a_o__h_in = _block[:, :, 4]
             # fac_a_o__h_in = o*tanh_C*(1 - o)
             np.subtract(1, o, out=fac_a_o__h_in)
             fac_a_o__h_in *= o
             fac_a_o__h_in *= tanh_C
-            fac_C_prev__C = block[:, :, 5]
+            fac_C_prev__C = _block[:, :, 5]
             # fac_C_prev__C = C_prev*f*p_f*(1 - f) + C_tilde*i*p_i*(1 - i) + f
             np.subtract(1, f, out=fac_C_prev__C)
             fac_C_prev__C *= C_prev
             fac_C_prev__C *= f
             fac_C_prev__C *= p_f
             fac_C_prev__C += f
-            np.subtract(1, i, out=block_work0)
-            block_work0 *= C_tilde
-            block_work0 *= i
-            block_work0 *= p_i
-            fac_C_prev__C += block_work0
-        factors_t = factors[factor_step]
-        fac_C__h_in = factors_t[:, 3]
-        fac_a_o__h_in = factors_t[:, 4]
-        fac_C_prev__C = factors_t[:, 5]
-        np.add(dhs[t], d_h_carry, out=d_h_in)
-        d_C_in = d_C_carry
+            np.subtract(1, i, out=_block_work0)
+            _block_work0 *= C_tilde
+            _block_work0 *= i
+            _block_work0 *= p_i
+            fac_C_prev__C += _block_work0
+        _factors_t = _factors[_factor_step]
+        fac_C__h_in = _factors_t[:, 3]
+        fac_a_o__h_in = _factors_t[:, 4]
+        fac_C_prev__C = _factors_t[:, 5]
+        np.add(dhs[_t], _d_h_carry, out=d_h_in)
+        d_C_in = _d_C_carry
         # d_C = d_C_in + d_h_in*fac_C__h_in
         np.multiply(d_h_in, fac_C__h_in, out=d_C)
         d_C += d_C_in
-        da_stack0 = da_stack0_chunk[chunk_step]
+        _da_stack0 = _da_stack0_chunk[_chunk_step]
         # d_a_f, d_a_i, d_C_tilde = d_C * (fac_a_f__C, fac_a_i__C, fac_C_tilde__C), at once
-        np.multiply(d_C[:, None, :], factors_t[:, 0:3], out=da_stack0.reshape(B, 4, H)[:, 0:3])
-        d_a_o = da_stack0[:, 3 * H:4 * H]
+        np.multiply(d_C[:, None, :], _factors_t[:, 0:3], out=_da_stack0.reshape(_B, 4, _H)[:, 0:3])
+        d_a_o = _da_stack0[:, 3 * _H:4 * _H]
         np.multiply(d_h_in, fac_a_o__h_in, out=d_a_o)
-        np.matmul(da_stack0, W_stack0_h_prev, out=d_h_carry)
-        np.multiply(d_C, fac_C_prev__C, out=d_C_carry)
-        if chunk_step == 0:
+        np.matmul(_da_stack0, _W_stack0__h_prev, out=_d_h_carry)
+        np.multiply(d_C, fac_C_prev__C, out=_d_C_carry)
+        if _chunk_step == 0:
             # Steps t … t_end − 1 are done: fold them into the weight gradients.
-            t_end = min(T, t + steps)
-            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape((t_end - t) * B, 4 * H)
-            _matmul_into(da_stack0_flat.T, h_seq[t:t_end].reshape((t_end - t) * B, H), dW_stack0[:, 0:H], accumulate=t_end < T)
-            _matmul_into(da_stack0_flat.T, xs[t:t_end].reshape((t_end - t) * B, D), dW_stack0[:, H:H + D], accumulate=t_end < T)
-            _matmul_into(da_stack0_flat, W_stack0[:, H:H + D], dxs[t:t_end].reshape((t_end - t) * B, D), accumulate=False)
-            db_stack0 += da_stack0_flat.sum(axis=0)
-            d_p_f_sum += np.einsum("tbh,tbh->h", da_stack0_chunk[: t_end - t, :, 0:H], C_seq[t:t_end])
-            d_p_i_sum += np.einsum("tbh,tbh->h", da_stack0_chunk[: t_end - t, :, H:2 * H], C_seq[t:t_end])
-            d_p_o_sum += np.einsum("tbh,tbh->h", da_stack0_chunk[: t_end - t, :, 3 * H:4 * H], C_seq[t + 1:t_end + 1])
+            _t_end = min(_T, _t + _steps)
+            _da_stack0_flat = _da_stack0_chunk[: _t_end - _t].reshape((_t_end - _t) * _B, 4 * _H)
+            _matmul_into(_da_stack0_flat.T, h_seq[_t:_t_end].reshape((_t_end - _t) * _B, _H), _dW_stack0[:, 0:_H], _accumulate=_t_end < _T)
+            _matmul_into(_da_stack0_flat.T, _xs[_t:_t_end].reshape((_t_end - _t) * _B, _D), _dW_stack0[:, _H:_H + _D], _accumulate=_t_end < _T)
+            _matmul_into(_da_stack0_flat, _W_stack0[:, _H:_H + _D], _dxs[_t:_t_end].reshape((_t_end - _t) * _B, _D), _accumulate=False)
+            _db_stack0 += _da_stack0_flat.sum(axis=0)
+            _d_p_f_sum += np.einsum("tbh,tbh->h", _da_stack0_chunk[: _t_end - _t, :, 0:_H], C_seq[_t:_t_end])
+            _d_p_i_sum += np.einsum("tbh,tbh->h", _da_stack0_chunk[: _t_end - _t, :, _H:2 * _H], C_seq[_t:_t_end])
+            _d_p_o_sum += np.einsum("tbh,tbh->h", _da_stack0_chunk[: _t_end - _t, :, 3 * _H:4 * _H], C_seq[_t + 1:_t_end + 1])
     return {
-        "W_f": dW_stack0[0:H],
-        "b_f": db_stack0[0:H],
-        "W_i": dW_stack0[H:2 * H],
-        "b_i": db_stack0[H:2 * H],
-        "W_C": dW_stack0[2 * H:3 * H],
-        "b_C": db_stack0[2 * H:3 * H],
-        "W_o": dW_stack0[3 * H:4 * H],
-        "b_o": db_stack0[3 * H:4 * H],
-        "p_f": d_p_f_sum,
-        "p_i": d_p_i_sum,
-        "p_o": d_p_o_sum,
-        "xs": dxs,
-        "h0": d_h_carry,
-        "C0": d_C_carry,
+        "W_f": _dW_stack0[0:_H],
+        "b_f": _db_stack0[0:_H],
+        "W_i": _dW_stack0[_H:2 * _H],
+        "b_i": _db_stack0[_H:2 * _H],
+        "W_C": _dW_stack0[2 * _H:3 * _H],
+        "b_C": _db_stack0[2 * _H:3 * _H],
+        "W_o": _dW_stack0[3 * _H:4 * _H],
+        "b_o": _db_stack0[3 * _H:4 * _H],
+        "p_f": _d_p_f_sum,
+        "p_i": _d_p_i_sum,
+        "p_o": _d_p_o_sum,
+        "xs": _dxs,
+        "h0": _d_h_carry,
+        "C0": _d_C_carry,
     }
 
 
@@ -492,8 +502,8 @@ def step(
         What :func:`step_backward` needs.
     """
     x = _check_array("x", x, 2, "(B, D)")
-    _, final, cache = _forward(x[np.newaxis], params, state, input_name="x")
-    return final, cache
+    _, _final, _cache = _forward(x[np.newaxis], params, state, _input_name="x")
+    return _final, _cache
 
 
 def step_backward(
@@ -518,89 +528,94 @@ def step_backward(
     """
     if not isinstance(cache, Mapping) or cache.get("cell") != CELL:
         raise ValueError(f"cache must be the cache returned by {CELL}.step")
+    if cache.get("module") != _CACHE_TOKEN:
+        raise ValueError(
+            f"cache comes from another module of a cell named {CELL!r}: pass the cache "
+            "returned by step of this module"
+        )
     if cache["xs"].shape[0] != 1:
         raise ValueError("cache comes from forward over several steps; pass the cache of step()")
-    _, B, _ = cache["xs"].shape
-    H = cache["h_seq"].shape[2]
-    dhs = np.zeros((1, B, H), cache["xs"].dtype)
-    grads = backward(dhs, cache, dstate)
-    result = {name: grads[name] for name in PARAMETER_NAMES}
-    result["x"] = grads["xs"][0]
-    for name in STATE_NAMES:
-        result[name + "_prev"] = grads[name + "0"]
-    return result
+    _, _B, _ = cache["xs"].shape
+    _H = cache["h_seq"].shape[2]
+    _dhs = np.zeros((1, _B, _H), cache["xs"].dtype)
+    _grads = backward(_dhs, cache, dstate)
+    _result = {_name: _grads[_name] for _name in PARAMETER_NAMES}
+    _result["x"] = _grads["xs"][0]
+    for _name in STATE_NAMES:
+        _result[_name + "_prev"] = _grads[_name + "0"]
+    return _result
 
 
-def _check_size(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
+def _check_size(_name: str, _value: Any) -> int:
+    if isinstance(_value, bool) or not isinstance(_value, (int, np.integer)) or _value < 1:
+        raise ValueError(f"{_name} must be a positive integer; got {_value!r}")
+    return int(_value)
 
 
 def _check_array(
-    name: str, value: Any, ndim: int, shape_text: str, dtype: np.dtype | None = None
+    _name: str, _value: Any, _ndim: int, _shape_text: str, _dtype: np.dtype | None = None
 ) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"{name} must be a float32 or float64 array; got dtype {array.dtype}")
-    if dtype is not None and array.dtype != dtype:
-        raise TypeError(f"{name} must have dtype {dtype} like the inputs; got {array.dtype}")
-    if array.ndim != ndim:
+    _array = np.asarray(_value)
+    if _array.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{_name} must be a float32 or float64 array; got dtype {_array.dtype}")
+    if _dtype is not None and _array.dtype != _dtype:
+        raise TypeError(f"{_name} must have dtype {_dtype} like the inputs; got {_array.dtype}")
+    if _array.ndim != _ndim:
         raise ValueError(
-            f"{name} must have shape {shape_text} ({ndim} dimensions); got shape {array.shape}"
+            f"{_name} must have shape {_shape_text} ({_ndim} dimensions); got shape {_array.shape}"
         )
-    if 0 in array.shape:
-        raise ValueError(f"{name} must not be empty; got shape {array.shape}")
-    return array
+    if 0 in _array.shape:
+        raise ValueError(f"{_name} must not be empty; got shape {_array.shape}")
+    return _array
 
 
 def _check_params(
-    params: Mapping[str, np.ndarray], D: int, dtype: np.dtype, input_name: str
+    _params: Mapping[str, np.ndarray], _D: int, _dtype: np.dtype, _input_name: str
 ) -> int:
-    if not isinstance(params, Mapping):
-        raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
-    missing = [name for name in PARAMETER_NAMES if name not in params]
-    if missing:
-        raise ValueError(f"params is missing {missing}; expected keys {list(PARAMETER_NAMES)}")
-    extra = sorted(str(name) for name in params if name not in PARAMETER_NAMES)
-    if extra:
-        raise ValueError(f"params has unexpected keys {extra}; expected keys {list(PARAMETER_NAMES)}")
-    first = np.asarray(params["W_f"])
-    if first.ndim < 1 or first.shape[0] < 1:
-        raise ValueError(f"params['W_f'] must have H rows; got shape {first.shape}")
-    H = int(first.shape[0])
-    expected = parameter_shapes(D, H)
-    for name in PARAMETER_NAMES:
-        value = params[name]
-        if not isinstance(value, np.ndarray):
-            raise TypeError(f"params['{name}'] must be a numpy array; got {type(value).__name__}")
-        if value.dtype != dtype:
-            raise TypeError(f"params['{name}'] must have dtype {dtype} like {input_name}; got {value.dtype}")
-        if value.shape != expected[name]:
+    if not isinstance(_params, Mapping):
+        raise TypeError(f"params must be a dict of arrays; got {type(_params).__name__}")
+    _missing = [_name for _name in PARAMETER_NAMES if _name not in _params]
+    if _missing:
+        raise ValueError(f"params is missing {_missing}; expected keys {list(PARAMETER_NAMES)}")
+    _extra = sorted(str(_name) for _name in _params if _name not in PARAMETER_NAMES)
+    if _extra:
+        raise ValueError(f"params has unexpected keys {_extra}; expected keys {list(PARAMETER_NAMES)}")
+    _first = np.asarray(_params["W_f"])
+    if _first.ndim < 1 or _first.shape[0] < 1:
+        raise ValueError(f"params['W_f'] must have H rows; got shape {_first.shape}")
+    _H = int(_first.shape[0])
+    _expected = parameter_shapes(_D, _H)
+    for _name in PARAMETER_NAMES:
+        _value = _params[_name]
+        if not isinstance(_value, np.ndarray):
+            raise TypeError(f"params['{_name}'] must be a numpy array; got {type(_value).__name__}")
+        if _value.dtype != _dtype:
+            raise TypeError(f"params['{_name}'] must have dtype {_dtype} like {_input_name}; got {_value.dtype}")
+        if _value.shape != _expected[_name]:
             raise ValueError(
-                f"params['{name}'] must have shape {expected[name]} "
-                f"(H={H} from params['W_f'], D={D} from {input_name}); got {value.shape}"
+                f"params['{_name}'] must have shape {_expected[_name]} "
+                f"(H={_H} from params['W_f'], D={_D} from {_input_name}); got {_value.shape}"
             )
-    return H
+    return _H
 
 
 def _check_state(
-    name: str, state: Mapping[str, np.ndarray] | None, B: int, H: int, dtype: np.dtype
+    _name: str, _state: Mapping[str, np.ndarray] | None, _B: int, _H: int, _dtype: np.dtype
 ) -> dict[str, np.ndarray]:
-    if state is None:
-        return {key: np.zeros((B, H), dtype) for key in STATE_NAMES}
-    if not isinstance(state, Mapping):
-        raise TypeError(f"{name} must be a dict with keys {list(STATE_NAMES)}; got {type(state).__name__}")
-    keys = sorted(str(key) for key in state)
-    if keys != sorted(STATE_NAMES):
-        raise ValueError(f"{name} must have exactly the keys {list(STATE_NAMES)}; got {keys}")
-    checked = {}
-    for key in STATE_NAMES:
-        value = _check_array(f"{name}['{key}']", state[key], 2, "(B, H)", dtype)
-        if value.shape != (B, H):
+    if _state is None:
+        return {_key: np.zeros((_B, _H), _dtype) for _key in STATE_NAMES}
+    if not isinstance(_state, Mapping):
+        raise TypeError(f"{_name} must be a dict with keys {list(STATE_NAMES)}; got {type(_state).__name__}")
+    _keys = sorted(str(_key) for _key in _state)
+    if _keys != sorted(STATE_NAMES):
+        raise ValueError(f"{_name} must have exactly the keys {list(STATE_NAMES)}; got {_keys}")
+    _checked = {}
+    for _key in STATE_NAMES:
+        _value = _check_array(f"{_name}['{_key}']", _state[_key], 2, "(B, H)", _dtype)
+        if _value.shape != (_B, _H):
             raise ValueError(
-                f"{name}['{key}'] must have shape (B, H) = {(B, H)} to match the batch of the "
-                f"inputs and H of params; got {value.shape}"
+                f"{_name}['{_key}'] must have shape (B, H) = {(_B, _H)} to match the batch of the "
+                f"inputs and H of params; got {_value.shape}"
             )
-        checked[key] = value
-    return checked
+        _checked[_key] = _value
+    return _checked

@@ -54,6 +54,9 @@ INPUT_NAME = "x"
 LINEAR_STACKS = ((("h_prev", "x", ), 1), )
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: Drawn when the module is loaded: a cache carries it, and only this module's backward
+#: accepts it (a cache of another cell with the same name, or another copy, is refused).
+_CACHE_TOKEN = int(np.random.default_rng().integers(1 << 62))
 #: Rows (steps × batch) per block of the hoisted input projection and of the weight-gradient
 #: GEMMs: large enough for efficient matrix products, small enough to cap the extra memory.
 _CHUNK_ROWS = 1024
@@ -65,26 +68,26 @@ _FACTOR_BYTES = 1 << 18
 _FACTOR_STEPS = 32
 
 
-def _sigmoid(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _sigmoid(_a: np.ndarray, _out: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + exp(-a)) = (1 + tanh(a / 2)) / 2, elementwise, into ``out``.
 
     The tanh form cannot overflow for any ``a`` (no warnings at saturation) and needs no
     temporary array. Its absolute error is within one rounding of 1, so values far in the
     lower tail (below about 1e-16 in float64, 1e-8 in float32) come out as 0.
     """
-    np.multiply(a, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
+    np.multiply(_a, 0.5, out=_out)
+    np.tanh(_out, out=_out)
+    _out *= 0.5
+    _out += 0.5
+    return _out
 
 
-def _matmul_into(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool) -> None:
+def _matmul_into(_a: np.ndarray, _b: np.ndarray, _out: np.ndarray, _accumulate: bool) -> None:
     """``out = a @ b``, or ``out += a @ b`` when ``accumulate`` (only then with a temporary)."""
-    if accumulate:
-        out += np.matmul(a, b)
+    if _accumulate:
+        _out += np.matmul(_a, _b)
     else:
-        np.matmul(a, b, out=out)
+        np.matmul(_a, _b, out=_out)
 
 
 def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
@@ -102,10 +105,10 @@ def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, 
     dict of str to tuple of int
         Keyed by :data:`PARAMETER_NAMES`.
     """
-    D, H = input_size, hidden_size
+    _D, _H = input_size, hidden_size
     return {
-        "W_h": (H, H + D),
-        "b_h": (H,),
+        "W_h": (_H, _H + _D),
+        "b_h": (_H,),
     }
 
 
@@ -137,18 +140,18 @@ def init_params(
     dict of str to numpy.ndarray
         Keyed by :data:`PARAMETER_NAMES`, shapes as in :func:`parameter_shapes`.
     """
-    D = _check_size("input_size", input_size)
-    H = _check_size("hidden_size", hidden_size)
-    dtype = np.dtype(dtype)
-    if dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64; got {dtype}")
-    rng = np.random.default_rng(seed)
-    bound = 1 / np.sqrt(H)
-    W_stack0 = rng.uniform(-bound, bound, size=(H, H + D)).astype(dtype)
-    b_stack0 = rng.uniform(-bound, bound, size=(H,)).astype(dtype)
+    _D = _check_size("input_size", input_size)
+    _H = _check_size("hidden_size", hidden_size)
+    _dtype = np.dtype(dtype)
+    if _dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64; got {_dtype}")
+    _rng = np.random.default_rng(seed)
+    _bound = 1 / np.sqrt(_H)
+    _W_stack0 = _rng.uniform(-_bound, _bound, size=(_H, _H + _D)).astype(_dtype)
+    _b_stack0 = _rng.uniform(-_bound, _bound, size=(_H,)).astype(_dtype)
     return {
-        "W_h": W_stack0[0:H],
-        "b_h": b_stack0[0:H],
+        "W_h": _W_stack0[0:_H],
+        "b_h": _b_stack0[0:_H],
     }
 
 
@@ -185,57 +188,59 @@ def forward(
     TypeError
         On a non-float dtype, or dtypes that differ between ``xs``, ``params`` and ``state``.
     """
-    return _forward(xs, params, state, input_name="xs")
+    return _forward(xs, params, state, _input_name="xs")
 
 
 def _forward(
-    xs: Any,
+    _inputs: Any,
     params: Mapping[str, np.ndarray],
     state: Mapping[str, np.ndarray] | None,
-    input_name: str,
+    _input_name: str,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any]]:
-    xs = _check_array(input_name, xs, 3, "(T, B, D)")
-    T, B, D = xs.shape
-    dtype = xs.dtype
-    H = _check_params(params, D, dtype, input_name)
-    steps = max(1, _CHUNK_ROWS // B)
-    initial = _check_state("state", state, B, H, dtype)
+    # A copy: backward must see the inputs forward saw, even if the caller changes them.
+    _xs = _check_array(_input_name, _inputs, 3, "(T, B, D)").copy()
+    _T, _B, _D = _xs.shape
+    _dtype = _xs.dtype
+    _H = _check_params(params, _D, _dtype, _input_name)
+    _steps = max(1, _CHUNK_ROWS // _B)
+    _initial = _check_state("state", state, _B, _H, _dtype)
     # Linear maps on [h_prev, x], stacked: one GEMM.
-    W_stack0 = np.concatenate((params["W_h"],), axis=0)
-    b_stack0 = np.concatenate((params["b_h"],))
-    W_stack0_x_T = W_stack0[:, H:H + D].T
-    a_stack0_chunk = np.empty((min(T, steps), B, H), dtype)
-    W_stack0_h_prev_T = W_stack0[:, 0:H].T
-    product0 = np.empty((B, H), dtype)
+    _W_stack0 = np.concatenate((params["W_h"],), axis=0)
+    _b_stack0 = np.concatenate((params["b_h"],))
+    _WT_stack0__x = _W_stack0[:, _H:_H + _D].T
+    _a_stack0_chunk = np.empty((min(_T, _steps), _B, _H), _dtype)
+    _WT_stack0__h_prev = _W_stack0[:, 0:_H].T
+    _product0 = np.empty((_B, _H), _dtype)
     # History of every state: index t holds the state before step t.
-    h_seq = np.empty((T + 1, B, H), dtype)
-    h_seq[0] = initial["h"]
-    for t in range(T):
-        chunk_step = t % steps
-        if chunk_step == 0:
+    h_seq = np.empty((_T + 1, _B, _H), _dtype)
+    h_seq[0] = _initial["h"]
+    for _t in range(_T):
+        _chunk_step = _t % _steps
+        if _chunk_step == 0:
             # Input projection of the chunk's steps at once, hoisted out of the step.
-            t_end = min(T, t + steps)
-            np.matmul(xs[t:t_end].reshape((t_end - t) * B, D), W_stack0_x_T, out=a_stack0_chunk[: t_end - t].reshape((t_end - t) * B, H))
-            a_stack0_chunk[: t_end - t] += b_stack0
-        h_prev = h_seq[t]
-        a_stack0 = a_stack0_chunk[chunk_step]
-        np.matmul(h_prev, W_stack0_h_prev_T, out=product0)
-        a_stack0 += product0
-        a_h = a_stack0[:, 0:H]
-        h = h_seq[t + 1]
+            _t_end = min(_T, _t + _steps)
+            np.matmul(_xs[_t:_t_end].reshape((_t_end - _t) * _B, _D), _WT_stack0__x, out=_a_stack0_chunk[: _t_end - _t].reshape((_t_end - _t) * _B, _H))
+            _a_stack0_chunk[: _t_end - _t] += _b_stack0
+        h_prev = h_seq[_t]
+        _a_stack0 = _a_stack0_chunk[_chunk_step]
+        np.matmul(h_prev, _WT_stack0__h_prev, out=_product0)
+        _a_stack0 += _product0
+        a_h = _a_stack0[:, 0:_H]
+        h = h_seq[_t + 1]
         np.tanh(a_h, out=h)
-    hs = h_seq[1:].copy()
-    final = {
-        "h": h_seq[T].copy(),
+    _hs = h_seq[1:].copy()
+    _final = {
+        "h": h_seq[_T].copy(),
     }
-    cache: dict[str, Any] = {
+    _cache: dict[str, Any] = {
         "cell": CELL,
-        "xs": xs,
+        "module": _CACHE_TOKEN,
+        "xs": _xs,
         "params": {},
-        "W_stack0": W_stack0,
+        "_W_stack0": _W_stack0,
         "h_seq": h_seq,
     }
-    return hs, final, cache
+    return _hs, _final, _cache
 
 
 def backward(
@@ -271,60 +276,65 @@ def backward(
     """
     if not isinstance(cache, Mapping) or cache.get("cell") != CELL:
         raise ValueError(f"cache must be the cache returned by {CELL}.forward")
-    xs = cache["xs"]
-    T, B, D = xs.shape
-    dtype = xs.dtype
-    H = cache["h_seq"].shape[2]
-    dhs = _check_array("dhs", dhs, 3, "(T, B, H)", dtype)
-    if dhs.shape != (T, B, H):
-        raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(T, B, H)}; got {dhs.shape}")
-    final = _check_state("dstate", dstate, B, H, dtype)
-    steps = max(1, _CHUNK_ROWS // B)
-    dxs = np.empty((T, B, D), dtype)  # C order: each block of steps is one contiguous slab
-    d_h_carry = final["h"].copy()
+    if cache.get("module") != _CACHE_TOKEN:
+        raise ValueError(
+            f"cache comes from another module of a cell named {CELL!r}: pass the cache "
+            "returned by forward of this module"
+        )
+    _xs = cache["xs"]
+    _T, _B, _D = _xs.shape
+    _dtype = _xs.dtype
+    _H = cache["h_seq"].shape[2]
+    dhs = _check_array("dhs", dhs, 3, "(T, B, H)", _dtype)
+    if dhs.shape != (_T, _B, _H):
+        raise ValueError(f"dhs must have the shape of hs, (T, B, H) = {(_T, _B, _H)}; got {dhs.shape}")
+    _final = _check_state("dstate", dstate, _B, _H, _dtype)
+    _steps = max(1, _CHUNK_ROWS // _B)
+    _dxs = np.empty((_T, _B, _D), _dtype)  # C order: each block of steps is one contiguous slab
+    _d_h_carry = _final["h"].copy()
     h_seq = cache["h_seq"]
-    W_stack0 = cache["W_stack0"]
-    da_stack0_chunk = np.empty((min(T, steps), B, H), dtype)
-    dW_stack0 = np.zeros_like(W_stack0)
-    db_stack0 = np.zeros(H, dtype)
-    W_stack0_h_prev = W_stack0[:, 0:H]
+    _W_stack0 = cache["_W_stack0"]
+    _da_stack0_chunk = np.empty((min(_T, _steps), _B, _H), _dtype)
+    _dW_stack0 = np.zeros_like(_W_stack0)
+    _db_stack0 = np.zeros(_H, _dtype)
+    _W_stack0__h_prev = _W_stack0[:, 0:_H]
     # Forward-only factors of the adjoints, computed a block of steps at a time.
-    factor_steps = max(1, min(steps, _FACTOR_STEPS, _FACTOR_BYTES // (B * 1 * H * dtype.itemsize)))
-    factors = np.empty((min(T, factor_steps), B, 1, H), dtype)
+    _factor_steps = max(1, min(_steps, _FACTOR_STEPS, _FACTOR_BYTES // (_B * 1 * _H * _dtype.itemsize)))
+    _factors = np.empty((min(_T, _factor_steps), _B, 1, _H), _dtype)
     # Step buffers, reused at every step: the loop allocates nothing.
-    d_h_in = np.empty((B, H), dtype)
-    for t in range(T - 1, -1, -1):
-        chunk_step = t % steps
-        factor_step = t % factor_steps
-        if t == T - 1 or factor_step == factor_steps - 1:
+    d_h_in = np.empty((_B, _H), _dtype)
+    for _t in range(_T - 1, -1, -1):
+        _chunk_step = _t % _steps
+        _factor_step = _t % _factor_steps
+        if _t == _T - 1 or _factor_step == _factor_steps - 1:
             # Steps t0 … t: every forward-only factor of their adjoints, for all at once.
-            t0 = t - factor_step
-            h = h_seq[t0 + 1:t + 2]
-            block = factors[: t + 1 - t0]
-            fac_a_h__h_in = block[:, :, 0]
+            _t0 = _t - _factor_step
+            h = h_seq[_t0 + 1:_t + 2]
+            _block = _factors[: _t + 1 - _t0]
+            fac_a_h__h_in = _block[:, :, 0]
             # fac_a_h__h_in = 1 - h**2
             np.square(h, out=fac_a_h__h_in)
             np.subtract(1, fac_a_h__h_in, out=fac_a_h__h_in)
-        factors_t = factors[factor_step]
-        fac_a_h__h_in = factors_t[:, 0]
-        np.add(dhs[t], d_h_carry, out=d_h_in)
-        da_stack0 = da_stack0_chunk[chunk_step]
-        d_a_h = da_stack0[:, 0:H]
+        _factors_t = _factors[_factor_step]
+        fac_a_h__h_in = _factors_t[:, 0]
+        np.add(dhs[_t], _d_h_carry, out=d_h_in)
+        _da_stack0 = _da_stack0_chunk[_chunk_step]
+        d_a_h = _da_stack0[:, 0:_H]
         np.multiply(d_h_in, fac_a_h__h_in, out=d_a_h)
-        np.matmul(da_stack0, W_stack0_h_prev, out=d_h_carry)
-        if chunk_step == 0:
+        np.matmul(_da_stack0, _W_stack0__h_prev, out=_d_h_carry)
+        if _chunk_step == 0:
             # Steps t … t_end − 1 are done: fold them into the weight gradients.
-            t_end = min(T, t + steps)
-            da_stack0_flat = da_stack0_chunk[: t_end - t].reshape((t_end - t) * B, H)
-            _matmul_into(da_stack0_flat.T, h_seq[t:t_end].reshape((t_end - t) * B, H), dW_stack0[:, 0:H], accumulate=t_end < T)
-            _matmul_into(da_stack0_flat.T, xs[t:t_end].reshape((t_end - t) * B, D), dW_stack0[:, H:H + D], accumulate=t_end < T)
-            _matmul_into(da_stack0_flat, W_stack0[:, H:H + D], dxs[t:t_end].reshape((t_end - t) * B, D), accumulate=False)
-            db_stack0 += da_stack0_flat.sum(axis=0)
+            _t_end = min(_T, _t + _steps)
+            _da_stack0_flat = _da_stack0_chunk[: _t_end - _t].reshape((_t_end - _t) * _B, _H)
+            _matmul_into(_da_stack0_flat.T, h_seq[_t:_t_end].reshape((_t_end - _t) * _B, _H), _dW_stack0[:, 0:_H], _accumulate=_t_end < _T)
+            _matmul_into(_da_stack0_flat.T, _xs[_t:_t_end].reshape((_t_end - _t) * _B, _D), _dW_stack0[:, _H:_H + _D], _accumulate=_t_end < _T)
+            _matmul_into(_da_stack0_flat, _W_stack0[:, _H:_H + _D], _dxs[_t:_t_end].reshape((_t_end - _t) * _B, _D), _accumulate=False)
+            _db_stack0 += _da_stack0_flat.sum(axis=0)
     return {
-        "W_h": dW_stack0[0:H],
-        "b_h": db_stack0[0:H],
-        "xs": dxs,
-        "h0": d_h_carry,
+        "W_h": _dW_stack0[0:_H],
+        "b_h": _db_stack0[0:_H],
+        "xs": _dxs,
+        "h0": _d_h_carry,
     }
 
 
@@ -352,8 +362,8 @@ def step(
         What :func:`step_backward` needs.
     """
     x = _check_array("x", x, 2, "(B, D)")
-    _, final, cache = _forward(x[np.newaxis], params, state, input_name="x")
-    return final, cache
+    _, _final, _cache = _forward(x[np.newaxis], params, state, _input_name="x")
+    return _final, _cache
 
 
 def step_backward(
@@ -378,89 +388,94 @@ def step_backward(
     """
     if not isinstance(cache, Mapping) or cache.get("cell") != CELL:
         raise ValueError(f"cache must be the cache returned by {CELL}.step")
+    if cache.get("module") != _CACHE_TOKEN:
+        raise ValueError(
+            f"cache comes from another module of a cell named {CELL!r}: pass the cache "
+            "returned by step of this module"
+        )
     if cache["xs"].shape[0] != 1:
         raise ValueError("cache comes from forward over several steps; pass the cache of step()")
-    _, B, _ = cache["xs"].shape
-    H = cache["h_seq"].shape[2]
-    dhs = np.zeros((1, B, H), cache["xs"].dtype)
-    grads = backward(dhs, cache, dstate)
-    result = {name: grads[name] for name in PARAMETER_NAMES}
-    result["x"] = grads["xs"][0]
-    for name in STATE_NAMES:
-        result[name + "_prev"] = grads[name + "0"]
-    return result
+    _, _B, _ = cache["xs"].shape
+    _H = cache["h_seq"].shape[2]
+    _dhs = np.zeros((1, _B, _H), cache["xs"].dtype)
+    _grads = backward(_dhs, cache, dstate)
+    _result = {_name: _grads[_name] for _name in PARAMETER_NAMES}
+    _result["x"] = _grads["xs"][0]
+    for _name in STATE_NAMES:
+        _result[_name + "_prev"] = _grads[_name + "0"]
+    return _result
 
 
-def _check_size(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
+def _check_size(_name: str, _value: Any) -> int:
+    if isinstance(_value, bool) or not isinstance(_value, (int, np.integer)) or _value < 1:
+        raise ValueError(f"{_name} must be a positive integer; got {_value!r}")
+    return int(_value)
 
 
 def _check_array(
-    name: str, value: Any, ndim: int, shape_text: str, dtype: np.dtype | None = None
+    _name: str, _value: Any, _ndim: int, _shape_text: str, _dtype: np.dtype | None = None
 ) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"{name} must be a float32 or float64 array; got dtype {array.dtype}")
-    if dtype is not None and array.dtype != dtype:
-        raise TypeError(f"{name} must have dtype {dtype} like the inputs; got {array.dtype}")
-    if array.ndim != ndim:
+    _array = np.asarray(_value)
+    if _array.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{_name} must be a float32 or float64 array; got dtype {_array.dtype}")
+    if _dtype is not None and _array.dtype != _dtype:
+        raise TypeError(f"{_name} must have dtype {_dtype} like the inputs; got {_array.dtype}")
+    if _array.ndim != _ndim:
         raise ValueError(
-            f"{name} must have shape {shape_text} ({ndim} dimensions); got shape {array.shape}"
+            f"{_name} must have shape {_shape_text} ({_ndim} dimensions); got shape {_array.shape}"
         )
-    if 0 in array.shape:
-        raise ValueError(f"{name} must not be empty; got shape {array.shape}")
-    return array
+    if 0 in _array.shape:
+        raise ValueError(f"{_name} must not be empty; got shape {_array.shape}")
+    return _array
 
 
 def _check_params(
-    params: Mapping[str, np.ndarray], D: int, dtype: np.dtype, input_name: str
+    _params: Mapping[str, np.ndarray], _D: int, _dtype: np.dtype, _input_name: str
 ) -> int:
-    if not isinstance(params, Mapping):
-        raise TypeError(f"params must be a dict of arrays; got {type(params).__name__}")
-    missing = [name for name in PARAMETER_NAMES if name not in params]
-    if missing:
-        raise ValueError(f"params is missing {missing}; expected keys {list(PARAMETER_NAMES)}")
-    extra = sorted(str(name) for name in params if name not in PARAMETER_NAMES)
-    if extra:
-        raise ValueError(f"params has unexpected keys {extra}; expected keys {list(PARAMETER_NAMES)}")
-    first = np.asarray(params["W_h"])
-    if first.ndim < 1 or first.shape[0] < 1:
-        raise ValueError(f"params['W_h'] must have H rows; got shape {first.shape}")
-    H = int(first.shape[0])
-    expected = parameter_shapes(D, H)
-    for name in PARAMETER_NAMES:
-        value = params[name]
-        if not isinstance(value, np.ndarray):
-            raise TypeError(f"params['{name}'] must be a numpy array; got {type(value).__name__}")
-        if value.dtype != dtype:
-            raise TypeError(f"params['{name}'] must have dtype {dtype} like {input_name}; got {value.dtype}")
-        if value.shape != expected[name]:
+    if not isinstance(_params, Mapping):
+        raise TypeError(f"params must be a dict of arrays; got {type(_params).__name__}")
+    _missing = [_name for _name in PARAMETER_NAMES if _name not in _params]
+    if _missing:
+        raise ValueError(f"params is missing {_missing}; expected keys {list(PARAMETER_NAMES)}")
+    _extra = sorted(str(_name) for _name in _params if _name not in PARAMETER_NAMES)
+    if _extra:
+        raise ValueError(f"params has unexpected keys {_extra}; expected keys {list(PARAMETER_NAMES)}")
+    _first = np.asarray(_params["W_h"])
+    if _first.ndim < 1 or _first.shape[0] < 1:
+        raise ValueError(f"params['W_h'] must have H rows; got shape {_first.shape}")
+    _H = int(_first.shape[0])
+    _expected = parameter_shapes(_D, _H)
+    for _name in PARAMETER_NAMES:
+        _value = _params[_name]
+        if not isinstance(_value, np.ndarray):
+            raise TypeError(f"params['{_name}'] must be a numpy array; got {type(_value).__name__}")
+        if _value.dtype != _dtype:
+            raise TypeError(f"params['{_name}'] must have dtype {_dtype} like {_input_name}; got {_value.dtype}")
+        if _value.shape != _expected[_name]:
             raise ValueError(
-                f"params['{name}'] must have shape {expected[name]} "
-                f"(H={H} from params['W_h'], D={D} from {input_name}); got {value.shape}"
+                f"params['{_name}'] must have shape {_expected[_name]} "
+                f"(H={_H} from params['W_h'], D={_D} from {_input_name}); got {_value.shape}"
             )
-    return H
+    return _H
 
 
 def _check_state(
-    name: str, state: Mapping[str, np.ndarray] | None, B: int, H: int, dtype: np.dtype
+    _name: str, _state: Mapping[str, np.ndarray] | None, _B: int, _H: int, _dtype: np.dtype
 ) -> dict[str, np.ndarray]:
-    if state is None:
-        return {key: np.zeros((B, H), dtype) for key in STATE_NAMES}
-    if not isinstance(state, Mapping):
-        raise TypeError(f"{name} must be a dict with keys {list(STATE_NAMES)}; got {type(state).__name__}")
-    keys = sorted(str(key) for key in state)
-    if keys != sorted(STATE_NAMES):
-        raise ValueError(f"{name} must have exactly the keys {list(STATE_NAMES)}; got {keys}")
-    checked = {}
-    for key in STATE_NAMES:
-        value = _check_array(f"{name}['{key}']", state[key], 2, "(B, H)", dtype)
-        if value.shape != (B, H):
+    if _state is None:
+        return {_key: np.zeros((_B, _H), _dtype) for _key in STATE_NAMES}
+    if not isinstance(_state, Mapping):
+        raise TypeError(f"{_name} must be a dict with keys {list(STATE_NAMES)}; got {type(_state).__name__}")
+    _keys = sorted(str(_key) for _key in _state)
+    if _keys != sorted(STATE_NAMES):
+        raise ValueError(f"{_name} must have exactly the keys {list(STATE_NAMES)}; got {_keys}")
+    _checked = {}
+    for _key in STATE_NAMES:
+        _value = _check_array(f"{_name}['{_key}']", _state[_key], 2, "(B, H)", _dtype)
+        if _value.shape != (_B, _H):
             raise ValueError(
-                f"{name}['{key}'] must have shape (B, H) = {(B, H)} to match the batch of the "
-                f"inputs and H of params; got {value.shape}"
+                f"{_name}['{_key}'] must have shape (B, H) = {(_B, _H)} to match the batch of the "
+                f"inputs and H of params; got {_value.shape}"
             )
-        checked[key] = value
-    return checked
+        _checked[_key] = _value
+    return _checked

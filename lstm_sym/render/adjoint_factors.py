@@ -134,8 +134,11 @@ def linear_terms(
     """
     sources = sorted(expr.free_symbols & adjoints, key=lambda s: s.name)
     terms = [(source, sympy.diff(expr, source)) for source in sources]
-    rest = sympy.expand(expr - sum((s * c for s, c in terms), sympy.Integer(0)))
-    if rest != 0 or any(c.free_symbols & adjoints for _, c in terms):
+    # Linear (and homogeneous) iff no coefficient reads an adjoint and the expression vanishes
+    # with every adjoint at zero; no expansion, whose cost grows exponentially with products
+    # of sums.
+    constant = expr.xreplace({source: sympy.Integer(0) for source in sources})
+    if constant != 0 or any(c.free_symbols & adjoints for _, c in terms):
         raise ValueError(f"adjoint expression is not linear in the adjoints: {expr}")
     return terms
 
@@ -301,8 +304,8 @@ def _through_stacked_row(
                 row = row_forms[linear_map.target]
                 if len(row) != 1 or row[0][0] != source:
                     continue
-                quotient = sympy.cancel(coefficient / row[0][1])
-                if sympy.fraction(quotient)[1] == 1 and _is_plain(quotient):
+                quotient = _plain_quotient(coefficient, row[0][1])
+                if quotient is not None:
                     symbol = sympy.Symbol(f"d_{linear_map.target}", real=True)
                     rewritten[-1] = (symbol, quotient)
                     break
@@ -310,6 +313,45 @@ def _through_stacked_row(
                 continue
             break
     return rewritten
+
+
+#: Operation count above which a quotient is not looked for with :func:`sympy.cancel` (its
+#: cost grows fast with the size of the products, e.g. a long chain of values).
+_CANCEL_LIMIT = 60
+
+
+def _plain_quotient(numerator: sympy.Expr, denominator: sympy.Expr) -> sympy.Expr | None:
+    """``numerator / denominator`` when it is plain (a number or a signed symbol), else ``None``.
+
+    Products are divided factor by factor; :func:`sympy.cancel` is tried only on small
+    expressions.
+    """
+    quotient = _factor_quotient(numerator, denominator)
+    if quotient is None and sympy.count_ops(numerator) + sympy.count_ops(denominator) <= (
+        _CANCEL_LIMIT
+    ):
+        candidate = sympy.cancel(numerator / denominator)
+        quotient = candidate if sympy.fraction(candidate)[1] == 1 else None
+    return quotient if quotient is not None and _is_plain(quotient) else None
+
+
+def _factor_quotient(numerator: sympy.Expr, denominator: sympy.Expr) -> sympy.Expr | None:
+    """Divide two products factor by factor (``None`` unless every factor divides)."""
+    top_coefficient, top = numerator.as_coeff_Mul()
+    bottom_coefficient, bottom = denominator.as_coeff_Mul()
+    if bottom_coefficient == 0:
+        return None
+    powers: dict[sympy.Expr, sympy.Expr] = {}
+    for factor in sympy.Mul.make_args(top):
+        base, exponent = factor.as_base_exp()
+        powers[base] = powers.get(base, sympy.Integer(0)) + exponent
+    for factor in sympy.Mul.make_args(bottom):
+        base, exponent = factor.as_base_exp()
+        powers[base] = powers.get(base, sympy.Integer(0)) - exponent
+    if any(not (e.is_number and e >= 0) for e in powers.values()):
+        return None
+    rest = sympy.Mul(*(base**exponent for base, exponent in powers.items()))
+    return (top_coefficient / bottom_coefficient) * rest
 
 
 def row_sources(derivation: Derivation) -> dict[str, sympy.Symbol | None]:

@@ -24,12 +24,12 @@ def _negative(term: sympy.Expr) -> bool:
 class InPlaceEmitter:
     """Emit statements computing an expression into an output array.
 
-    Scratch arrays are named ``<scratch_prefix>0``, ``<scratch_prefix>1``, … (``work0``, …
+    Scratch arrays are named ``<scratch_prefix>0``, ``<scratch_prefix>1``, … (``_work0``, …
     by default); :attr:`scratch_needed` says how many the emitted code uses (the caller
     allocates them, each with the shape of ``out``).
     """
 
-    def __init__(self, scratch_prefix: str = "work") -> None:
+    def __init__(self, scratch_prefix: str = "_work") -> None:
         self._depth = 0
         self.scratch_prefix = scratch_prefix
         self.scratch_needed = 0
@@ -56,6 +56,8 @@ class InPlaceEmitter:
             return [f"np.copyto({out}, {expr.name})"]
         if expr.is_Number:
             return [f"{out}.fill({numpy_code(expr)})"]
+        if expr.is_number:  # a constant such as E = exp(1) or sigmoid(2): its float value
+            return [f"{out}.fill({float(expr.evalf())!r})"]
         if isinstance(expr, sympy.Add):
             return self._add(expr, out)
         if isinstance(expr, sympy.Mul):
@@ -183,7 +185,7 @@ class InPlaceEmitter:
             lines += self.emit(argument, out)
             source = out
         if isinstance(expr, sigmoid):
-            lines.append(f"_sigmoid({source}, out={out})")
+            lines.append(f"_sigmoid({source}, {out})")
         else:
             lines.append(f"np.{type(expr).__name__}({source}, out={out})")
         return lines

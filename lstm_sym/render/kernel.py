@@ -21,17 +21,23 @@ from .inplace import InPlaceEmitter
 from .printers import numpy_code
 from .stack_layout import ActivationBlock, activation_blocks, activation_kinds, row_order
 
-__all__ = ["equation_text", "render_kernel"]
+__all__ = ["comment_text", "docstring_text", "equation_text", "render_kernel"]
 
 
 def _size(n_h: int, n_d: int) -> str:
     """Format ``n_h·H + n_d·D`` as Python source (``"2 * H + D"``, ``"0"``)."""
     parts = []
     if n_h:
-        parts.append("H" if n_h == 1 else f"{n_h} * H")
+        parts.append("_H" if n_h == 1 else f"{n_h} * _H")
     if n_d:
-        parts.append("D" if n_d == 1 else f"{n_d} * D")
+        parts.append("_D" if n_d == 1 else f"{n_d} * _D")
     return " + ".join(parts) if parts else "0"
+
+
+def _shape_size(match: re.Match[str]) -> str:
+    """``2H`` → ``2 * _H``, ``D`` → ``_D``: a spec's shape text as kernel source."""
+    count, size = match.groups()
+    return f"{count} * _{size}" if count else f"_{size}"
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def _columns(spec: CellSpec, group: LinearGroup) -> list[_Columns]:
         else:
             n_h += 1
         columns.append(
-            _Columns(operand, start, _size(n_h, n_d), "D" if is_input else "H", is_input)
+            _Columns(operand, start, _size(n_h, n_d), "_D" if is_input else "_H", is_input)
         )
     return columns
 
@@ -75,9 +81,9 @@ def _rows(order: tuple[str, ...]) -> list[_StackView]:
 
 #: Slices of a forward value's history: at step ``t`` (``<state>_prev``, then ``<state>``), for
 #: a block of adjoint factors ``t0 … t``, and for a chunk of weight gradients ``t … t_end − 1``.
-_STEP = ("t", "t + 1")
-_FACTOR_BLOCK = ("t0:t + 1", "t0 + 1:t + 2")
-_CHUNK = ("t:t_end", "t + 1:t_end + 1")
+_STEP = ("_t", "_t + 1")
+_FACTOR_BLOCK = ("_t0:_t + 1", "_t0 + 1:_t + 2")
+_CHUNK = ("_t:_t_end", "_t + 1:_t_end + 1")
 
 
 def _spec_order(group: LinearGroup) -> tuple[str, ...]:
@@ -142,7 +148,7 @@ class _KernelBuilder:
         }
         self.forward_emitter = InPlaceEmitter()
         self.backward_emitter = InPlaceEmitter()
-        self.factor_emitter = InPlaceEmitter("block_work")
+        self.factor_emitter = InPlaceEmitter("_block_work")
         self.adjoint_buffers: list[str] = []
         self.aliased_seeds: set[str] = set()
         self.parameter_step_buffers: list[str] = []
@@ -156,8 +162,8 @@ class _KernelBuilder:
         """Name of the cache block holding an activation block's outputs (``gates0``)."""
         blocks = self.blocks[block.group]
         if len(blocks) == 1:
-            return f"gates{block.group}"
-        return f"gates{block.group}_{blocks.index(block)}"
+            return f"_gates{block.group}"
+        return f"_gates{block.group}_{blocks.index(block)}"
 
     # -- forward ----------------------------------------------------------------------------
     def group_setup(self) -> list[str]:
@@ -170,11 +176,11 @@ class _KernelBuilder:
             maps = [self.maps[target] for target in self.row_orders[k]]
             weights = ", ".join(f'params["{m.weight}"]' for m in maps)
             lines.append(f"# Linear maps on [{', '.join(group.operands)}], stacked: one GEMM.")
-            lines.append(f"W_stack{k} = np.concatenate(({weights},), axis=0)")
+            lines.append(f"_W_stack{k} = np.concatenate(({weights},), axis=0)")
             biases = []
             for m in maps:
-                biases.append(f'params["{m.bias}"]' if m.bias else "np.zeros(H, dtype)")
-            lines.append(f"b_stack{k} = np.concatenate(({', '.join(biases)},))")
+                biases.append(f'params["{m.bias}"]' if m.bias else "np.zeros(_H, _dtype)")
+            lines.append(f"_b_stack{k} = np.concatenate(({', '.join(biases)},))")
             if self.halved_rows[k]:
                 names = [t for t in self.row_orders[k] if t in self.halved]
                 lines.append(
@@ -183,8 +189,8 @@ class _KernelBuilder:
                 )
                 for first, stop in self.halved_rows[k]:
                     halved = f"{_size(first, 0)}:{_size(stop, 0)}"
-                    lines.append(f"W_stack{k}[{halved}] *= 0.5")
-                    lines.append(f"b_stack{k}[{halved}] *= 0.5")
+                    lines.append(f"_W_stack{k}[{halved}] *= 0.5")
+                    lines.append(f"_b_stack{k}[{halved}] *= 0.5")
             columns = _columns(spec, group)
             hoisted = [c for c in columns if c.is_input]
             width = _size(rows, 0)
@@ -193,24 +199,30 @@ class _KernelBuilder:
                 if hoisted:
                     c = hoisted[0]
                     lines.append(
-                        f"a_stack{k}_seq = np.matmul(xs.reshape(T * B, D), "
-                        f"W_stack{k}[:, {c.start}:{c.stop}].T).reshape(T, B, {width})"
+                        f"_a_stack{k}_seq = np.matmul(_xs.reshape(_T * _B, _D), "
+                        f"_W_stack{k}[:, {c.start}:{c.stop}].T).reshape(_T, _B, {width})"
                     )
-                    lines.append(f"a_stack{k}_seq += b_stack{k}")
+                    lines.append(f"_a_stack{k}_seq += _b_stack{k}")
                 else:
                     lines.append(
-                        f"a_stack{k}_seq = np.broadcast_to(b_stack{k}, (T, B, {width})).copy()"
+                        f"_a_stack{k}_seq = np.broadcast_to(_b_stack{k}, (_T, _B, {width})).copy()"
                     )
             else:
                 if hoisted:
                     c = hoisted[0]
-                    lines.append(f"W_stack{k}_{c.operand}_T = W_stack{k}[:, {c.start}:{c.stop}].T")
-                lines.append(f"a_stack{k}_chunk = np.empty((min(T, steps), B, {width}), dtype)")
+                    lines.append(
+                        f"_WT_stack{k}__{c.operand} = _W_stack{k}[:, {c.start}:{c.stop}].T"
+                    )
+                lines.append(
+                    f"_a_stack{k}_chunk = np.empty((min(_T, _steps), _B, {width}), _dtype)"
+                )
             for c in columns:
                 if not c.is_input:
-                    lines.append(f"W_stack{k}_{c.operand}_T = W_stack{k}[:, {c.start}:{c.stop}].T")
+                    lines.append(
+                        f"_WT_stack{k}__{c.operand} = _W_stack{k}[:, {c.start}:{c.stop}].T"
+                    )
             if any(not c.is_input for c in columns):
-                lines.append(f"product{k} = np.empty((B, {width}), dtype)")
+                lines.append(f"_product{k} = np.empty((_B, {width}), _dtype)")
         return lines
 
     def cache_setup(self) -> list[str]:
@@ -219,12 +231,12 @@ class _KernelBuilder:
             for block in blocks:
                 gates = self.gates_name(block)
                 width = _size(block.stop - block.first, 0)
-                lines.append(f"{gates}_seq = np.empty((T, B, {width}), dtype)")
+                lines.append(f"{gates}_seq = np.empty((_T, _B, {width}), _dtype)")
                 for row, output in zip(_rows(block.outputs), block.outputs, strict=True):
                     lines.append(f"{output}_seq = {gates}_seq[:, :, {row.start}:{row.stop}]")
         for name in self.derivation.cached:
             if not self.is_linear_target(name) and name not in self.block_outputs:
-                lines.append(f"{name}_seq = np.empty((T, B, H), dtype)")
+                lines.append(f"{name}_seq = np.empty((_T, _B, _H), _dtype)")
         return lines
 
     def is_linear_target(self, name: str) -> bool:
@@ -238,44 +250,44 @@ class _KernelBuilder:
             if k in self.cached_groups:
                 continue
             width = _size(len(group.maps), 0)
-            chunk = f"a_stack{k}_chunk[: t_end - t]"
+            chunk = f"_a_stack{k}_chunk[: _t_end - _t]"
             hoisted = [c for c in _columns(self.spec, group) if c.is_input]
             if hoisted:
                 c = hoisted[0]
                 body.append(
-                    f"np.matmul(xs[t:t_end].reshape((t_end - t) * B, D), "
-                    f"W_stack{k}_{c.operand}_T, out={chunk}.reshape((t_end - t) * B, {width}))"
+                    f"np.matmul(_xs[_t:_t_end].reshape((_t_end - _t) * _B, _D), "
+                    f"_WT_stack{k}__{c.operand}, out={chunk}.reshape((_t_end - _t) * _B, {width}))"
                 )
-                body.append(f"{chunk} += b_stack{k}")
+                body.append(f"{chunk} += _b_stack{k}")
             else:
-                body.append(f"{chunk} = b_stack{k}")
+                body.append(f"{chunk} = _b_stack{k}")
         if not body:
             return []
         return [
-            "chunk_step = t % steps",
-            "if chunk_step == 0:",
+            "_chunk_step = _t % _steps",
+            "if _chunk_step == 0:",
             "    # Input projection of the chunk's steps at once, hoisted out of the step.",
-            "    t_end = min(T, t + steps)",
+            "    _t_end = min(_T, _t + _steps)",
             *("    " + line for line in body),
         ]
 
     def forward_step(self) -> list[str]:
         lines: list[str] = self.chunk_projection()
         for state in self.spec.state_names:
-            lines.append(f"{previous(state)} = {state}_seq[t]")
+            lines.append(f"{previous(state)} = {state}_seq[_t]")
         for stage in self.derivation.stages:
             if isinstance(stage, LinearGroup):
                 k = stage.index
                 if k in self.cached_groups:
-                    lines.append(f"a_stack{k} = a_stack{k}_seq[t]")
+                    lines.append(f"_a_stack{k} = _a_stack{k}_seq[_t]")
                 else:
-                    lines.append(f"a_stack{k} = a_stack{k}_chunk[chunk_step]")
+                    lines.append(f"_a_stack{k} = _a_stack{k}_chunk[_chunk_step]")
                 for c in _columns(self.spec, stage):
                     if not c.is_input:
                         lines.append(
-                            f"np.matmul({c.operand}, W_stack{k}_{c.operand}_T, out=product{k})"
+                            f"np.matmul({c.operand}, _WT_stack{k}__{c.operand}, out=_product{k})"
                         )
-                        lines.append(f"a_stack{k} += product{k}")
+                        lines.append(f"_a_stack{k} += _product{k}")
                 in_blocks = {
                     t
                     for block in self.blocks[k]
@@ -285,16 +297,16 @@ class _KernelBuilder:
                     if row.name in in_blocks:
                         continue
                     if row.name in self.states:
-                        lines.append(f"{row.name} = {row.name}_seq[t + 1]")
-                        lines.append(f"{row.name}[...] = a_stack{k}[:, {row.start}:{row.stop}]")
+                        lines.append(f"{row.name} = {row.name}_seq[_t + 1]")
+                        lines.append(f"{row.name}[...] = _a_stack{k}[:, {row.start}:{row.stop}]")
                     else:
-                        lines.append(f"{row.name} = a_stack{k}[:, {row.start}:{row.stop}]")
+                        lines.append(f"{row.name} = _a_stack{k}[:, {row.start}:{row.stop}]")
                 for block in self.blocks[k]:
                     lines += self.activation_block(block, len(stage.maps))
                 continue
             if stage.target in self.block_outputs:
                 if self.read_later(stage):
-                    lines.append(f"{stage.target} = {stage.target}_seq[t]")
+                    lines.append(f"{stage.target} = {stage.target}_seq[_t]")
                 continue
             lines += self.assign_forward(stage)
         return lines
@@ -319,13 +331,13 @@ class _KernelBuilder:
         gates = self.gates_name(block)
         whole = block.first == 0 and block.stop == members
         source = (
-            f"a_stack{k}"
+            f"_a_stack{k}"
             if whole
-            else f"a_stack{k}[:, {_size(block.first, 0)}:{_size(block.stop, 0)}]"
+            else f"_a_stack{k}[:, {_size(block.first, 0)}:{_size(block.stop, 0)}]"
         )
         names = ", ".join(block.outputs)
         lines = [
-            f"{gates} = {gates}_seq[t]",
+            f"{gates} = {gates}_seq[_t]",
             f"# {names} at once: tanh, and (1 + tanh(a / 2)) / 2 on the rows holding a / 2.",
             f"np.tanh({source}, out={gates})",
         ]
@@ -340,9 +352,9 @@ class _KernelBuilder:
         target = stage.target
         lines = []
         if target in self.states:
-            lines.append(f"{target} = {target}_seq[t + 1]")
+            lines.append(f"{target} = {target}_seq[_t + 1]")
         elif target in self.cached:
-            lines.append(f"{target} = {target}_seq[t]")
+            lines.append(f"{target} = {target}_seq[_t]")
         body = self.forward_emitter.emit(stage.expr, target)
         if len(body) > 1:
             lines.append(f"# {target} = {numpy_code(stage.expr)}")
@@ -360,37 +372,37 @@ class _KernelBuilder:
             and stage.target not in self.states
             and stage.target not in self.cached
         ]
-        names += [f"work{k}" for k in range(self.forward_emitter.scratch_needed)]
-        return [f"{name} = np.empty((B, H), dtype)" for name in names]
+        names += [f"_work{k}" for k in range(self.forward_emitter.scratch_needed)]
+        return [f"{name} = np.empty((_B, _H), _dtype)" for name in names]
 
     # -- backward ---------------------------------------------------------------------------
     def backward_setup(self) -> list[str]:
-        lines = [f'a_stack{k}_seq = cache["a_stack{k}_seq"]' for k in self.cached_groups]
+        lines = [f'_a_stack{k}_seq = cache["_a_stack{k}_seq"]' for k in self.cached_groups]
         for group in self.derivation.groups:
             k = group.index
             width = _size(len(group.maps), 0)
-            lines.append(f'W_stack{k} = cache["W_stack{k}"]')
-            lines.append(f"da_stack{k}_chunk = np.empty((min(T, steps), B, {width}), dtype)")
-            lines.append(f"dW_stack{k} = np.zeros_like(W_stack{k})")
-            lines.append(f"db_stack{k} = np.zeros({width}, dtype)")
+            lines.append(f'_W_stack{k} = cache["_W_stack{k}"]')
+            lines.append(f"_da_stack{k}_chunk = np.empty((min(_T, _steps), _B, {width}), _dtype)")
+            lines.append(f"_dW_stack{k} = np.zeros_like(_W_stack{k})")
+            lines.append(f"_db_stack{k} = np.zeros({width}, _dtype)")
             for c in _columns(self.spec, group):
                 if not c.is_input:
-                    lines.append(f"W_stack{k}_{c.operand} = W_stack{k}[:, {c.start}:{c.stop}]")
+                    lines.append(f"_W_stack{k}__{c.operand} = _W_stack{k}[:, {c.start}:{c.stop}]")
         for name in self.elementwise_params:
             lines.append(f'{name} = cache["params"]["{name}"]')
-            lines.append(f"d_{name}_sum = np.zeros(H, dtype)")
+            lines.append(f"_d_{name}_sum = np.zeros(_H, _dtype)")
         count = len(self.plan.factors)
         if count:
             lines.append(
                 "# Forward-only factors of the adjoints, computed a block of steps at a time."
             )
-            per_step = f"B * {count} * H * dtype.itemsize"
+            per_step = f"_B * {count} * _H * _dtype.itemsize"
             lines.append(
-                f"factor_steps = max(1, min(steps, _FACTOR_STEPS, _FACTOR_BYTES // ({per_step})))"
+                f"_factor_steps = max(1, min(_steps, _FACTOR_STEPS, _FACTOR_BYTES // ({per_step})))"
             )
-            lines.append(f"factors = np.empty((min(T, factor_steps), B, {count}, H), dtype)")
+            lines.append(f"_factors = np.empty((min(_T, _factor_steps), _B, {count}, _H), _dtype)")
             for name in self.factor_emitter.scratch_names():
-                lines.append(f"{name}_all = np.empty((min(T, factor_steps), B, H), dtype)")
+                lines.append(f"{name}_all = np.empty((min(_T, _factor_steps), _B, _H), _dtype)")
         return lines
 
     def backward_buffers(self) -> list[str]:
@@ -399,7 +411,7 @@ class _KernelBuilder:
         names = [n for n in names if n not in self.aliased_seeds]
         names += self.adjoint_buffers + self.operand_buffers + self.parameter_step_buffers
         names += self.backward_emitter.scratch_names()
-        return [f"{name} = np.empty((B, H), dtype)" for name in names]
+        return [f"{name} = np.empty((_B, _H), _dtype)" for name in names]
 
     def forward_name_binding(self, name: str, steps: tuple[str, str] = _STEP) -> str | None:
         """Source of a forward value at the steps ``steps`` (see :data:`_STEP`), if cached."""
@@ -412,7 +424,7 @@ class _KernelBuilder:
         if name in self.derivation.cached:
             if self.is_linear_target(name):
                 k, row = self.linear_rows[name]
-                return f"a_stack{k}_seq[{now}, :, {row.start}:{row.stop}]"
+                return f"_a_stack{k}_seq[{now}, :, {row.start}:{row.stop}]"
             return f"{name}_seq[{now}]"
         return None
 
@@ -423,7 +435,7 @@ class _KernelBuilder:
         later in its history than its previous value; :meth:`forward_name_binding` knows both.
         """
         if operand == self.spec.input_name:
-            return "xs[t:t_end]"
+            return "_xs[_t:_t_end]"
         source = self.forward_name_binding(operand, _CHUNK)
         if source is None:  # pragma: no cover - operands of linear maps are always cached
             raise AssertionError(f"operand {operand!r} has no history")
@@ -442,7 +454,7 @@ class _KernelBuilder:
                 return None
             negative, bare = split_sign(term.coefficient)
             k, row = self.linear_rows[row_name]
-            rows = f"da_stack{k}_chunk[: t_end - t, :, {row.start}:{row.stop}]"
+            rows = f"_da_stack{k}_chunk[: _t_end - _t, :, {row.start}:{row.stop}]"
             if bare == 1:
                 terms.append((negative, rows, None))
                 continue
@@ -458,27 +470,27 @@ class _KernelBuilder:
         needed = sorted(
             {s.name for f in factors for s in f.expr.free_symbols}, key=self.forward_order
         )
-        body = ["t0 = t - factor_step"]
+        body = ["_t0 = _t - _factor_step"]
         for name in needed:
             source = self.forward_name_binding(name, _FACTOR_BLOCK)
             if source is not None:
                 body.append(f"{name} = {source}")
-        body.append("block = factors[: t + 1 - t0]")
+        body.append("_block = _factors[: _t + 1 - _t0]")
         statements: list[str] = []
         for factor in factors:
-            statements.append(f"{factor.name} = block[:, :, {factor.index}]")
+            statements.append(f"{factor.name} = _block[:, :, {factor.index}]")
             emitted = self.factor_emitter.emit(factor.expr, factor.name)
             if len(emitted) > 1:
                 statements.append(f"# {factor.name} = {numpy_code(factor.expr)}")
             statements += emitted
         for name in self.factor_emitter.scratch_names():
-            body.append(f"{name} = {name}_all[: t + 1 - t0]")
+            body.append(f"{name} = {name}_all[: _t + 1 - _t0]")
         return [
-            "factor_step = t % factor_steps",
-            "if t == T - 1 or factor_step == factor_steps - 1:",
+            "_factor_step = _t % _factor_steps",
+            "if _t == _T - 1 or _factor_step == _factor_steps - 1:",
             "    # Steps t0 … t: every forward-only factor of their adjoints, for all at once.",
             *("    " + line for line in body + statements),
-            "factors_t = factors[factor_step]",
+            "_factors_t = _factors[_factor_step]",
         ]
 
     def forward_order(self, name: str) -> tuple[int, str]:
@@ -503,19 +515,19 @@ class _KernelBuilder:
         for runs in plan.row_runs.values():
             read |= {source.name for _, _, source in runs}
         direct = {
-            form.terms[0].source.name: f"d_{name[: -len('_prev')]}_carry"
+            form.terms[0].source.name: f"_d_{name[: -len('_prev')]}_carry"
             for name, form in plan.forms.items()
             if name in {a.name for a in derivation.previous_state_adjoints}
             and len(form.terms) == 1
             and form.terms[0].coefficient == 1
             and "__stack" in form.terms[0].source.name
         }
-        lines = ["chunk_step = t % steps"]
+        lines = ["_chunk_step = _t % _steps"]
         if plan.factors:
             lines += self.factor_block()
         for factor in plan.factors:
             if factor.name in read:
-                lines.append(f"{factor.name} = factors_t[:, {factor.index}]")
+                lines.append(f"{factor.name} = _factors_t[:, {factor.index}]")
         forward_names = sorted(
             {n for n in read if self.forward_name_binding(n) is not None},
             key=self.forward_order,
@@ -526,9 +538,9 @@ class _KernelBuilder:
         for state in self.spec.state_names:
             seed = seed_symbol(state).name
             if state == output:
-                lines.append(f"np.add(dhs[t], d_{state}_carry, out={seed})")
+                lines.append(f"np.add(dhs[_t], _d_{state}_carry, out={seed})")
             else:
-                lines.append(f"np.copyto({seed}, d_{state}_carry)")
+                lines.append(f"np.copyto({seed}, _d_{state}_carry)")
         for stage in reversed(derivation.stages):
             if isinstance(stage, LinearGroup):
                 lines += self.group_adjoints(stage, read, direct)
@@ -541,17 +553,17 @@ class _KernelBuilder:
         for adjoint in derivation.parameter_adjoints:
             if adjoint.name in self.chunked_parameters:
                 continue  # summed with the weight gradients, a block of steps at once
-            buffer = f"d_{adjoint.name}_step"
+            buffer = f"_d_{adjoint.name}_step"
             self.parameter_step_buffers.append(buffer)
             lines += self.assign_form(buffer, plan.forms[adjoint.name])
-            lines.append(f"d_{adjoint.name}_sum += {buffer}.sum(axis=0)")
+            lines.append(f"_d_{adjoint.name}_sum += {buffer}.sum(axis=0)")
         for adjoint in derivation.previous_state_adjoints:
             form = plan.forms[adjoint.name]
             if len(form.terms) == 1 and form.terms[0].source.name in direct:
                 if form.terms[0].coefficient == 1:
                     continue
             state = adjoint.name[: -len("_prev")]
-            lines += self.assign_form(f"d_{state}_carry", form)
+            lines += self.assign_form(f"_d_{state}_carry", form)
         lines = self.alias_seeds(lines)
         return lines + self.fold_weight_gradients()
 
@@ -563,7 +575,7 @@ class _KernelBuilder:
         plan = self.plan
         order = self.row_orders[k]
         members = len(order)
-        lines = [f"da_stack{k} = da_stack{k}_chunk[chunk_step]"]
+        lines = [f"_da_stack{k} = _da_stack{k}_chunk[_chunk_step]"]
         if self.halved_rows[k]:
             names = ", ".join(f"d_{t}" for t in order if t in self.halved)
             lines.append(f"# {names} hold adjoints of a / 2 (twice those of a): halved weights.")
@@ -580,27 +592,27 @@ class _KernelBuilder:
                 lines.append(
                     f"# {names} = {source.name} * ({', '.join(str(f) for f in factors)}), at once"
                 )
-                out = f"da_stack{k}.reshape(B, {members}, H)"
+                out = f"_da_stack{k}.reshape(_B, {members}, _H)"
                 if stop - position < members:
                     out += f"[:, {position}:{stop}]"
                 lines.append(
                     f"np.multiply({source.name}[:, None, :], "
-                    f"factors_t[:, {first_slot}:{first_slot + stop - position}], out={out})"
+                    f"_factors_t[:, {first_slot}:{first_slot + stop - position}], out={out})"
                 )
                 for row in rows[position:stop]:
                     if f"d_{row.name}" in read:
-                        lines.append(f"d_{row.name} = da_stack{k}[:, {row.start}:{row.stop}]")
+                        lines.append(f"d_{row.name} = _da_stack{k}[:, {row.start}:{row.stop}]")
                 position = stop
                 continue
             row = rows[position]
-            lines.append(f"d_{row.name} = da_stack{k}[:, {row.start}:{row.stop}]")
+            lines.append(f"d_{row.name} = _da_stack{k}[:, {row.start}:{row.stop}]")
             lines += self.assign_form(f"d_{row.name}", plan.forms[row.name])
             position += 1
         for c in _columns(self.spec, group):
             if c.is_input:
                 continue
             buffer = f"d_{c.operand}__stack{k}"
-            product = f"np.matmul(da_stack{k}, W_stack{k}_{c.operand}, out={{}})"
+            product = f"np.matmul(_da_stack{k}, _W_stack{k}__{c.operand}, out={{}})"
             if buffer in direct:
                 lines.append(product.format(direct[buffer]))
                 if buffer in read and not self.only_direct(buffer):
@@ -632,7 +644,7 @@ class _KernelBuilder:
         result = list(lines)
         for state in self.spec.state_names:
             seed = seed_symbol(state).name
-            carry = f"d_{state}_carry"
+            carry = f"_d_{state}_carry"
             copy = f"np.copyto({seed}, {carry})"
             if copy not in result:
                 continue
@@ -663,28 +675,28 @@ class _KernelBuilder:
         The first block processed (the last steps) writes the products straight into the
         gradients; later blocks add theirs.
         """
-        body = ["t_end = min(T, t + steps)"]
+        body = ["_t_end = min(_T, _t + _steps)"]
         input_assigned = False
         for group in self.derivation.groups:
             k = group.index
             width = _size(len(group.maps), 0)
-            rows = "(t_end - t) * B"
+            rows = "(_t_end - _t) * _B"
             body.append(
-                f"da_stack{k}_flat = da_stack{k}_chunk[: t_end - t].reshape({rows}, {width})"
+                f"_da_stack{k}_flat = _da_stack{k}_chunk[: _t_end - _t].reshape({rows}, {width})"
             )
             for c in _columns(self.spec, group):
                 history = self.operand_history(c.operand)
                 body.append(
-                    f"_matmul_into(da_stack{k}_flat.T, {history}.reshape({rows}, {c.width}), "
-                    f"dW_stack{k}[:, {c.start}:{c.stop}], accumulate=t_end < T)"
+                    f"_matmul_into(_da_stack{k}_flat.T, {history}.reshape({rows}, {c.width}), "
+                    f"_dW_stack{k}[:, {c.start}:{c.stop}], _accumulate=_t_end < _T)"
                 )
                 if c.is_input:
                     body.append(
-                        f"_matmul_into(da_stack{k}_flat, W_stack{k}[:, {c.start}:{c.stop}], "
-                        f"dxs[t:t_end].reshape({rows}, D), accumulate={input_assigned})"
+                        f"_matmul_into(_da_stack{k}_flat, _W_stack{k}[:, {c.start}:{c.stop}], "
+                        f"_dxs[_t:_t_end].reshape({rows}, _D), _accumulate={input_assigned})"
                     )
                     input_assigned = True
-            body.append(f"db_stack{k} += da_stack{k}_flat.sum(axis=0)")
+            body.append(f"_db_stack{k} += _da_stack{k}_flat.sum(axis=0)")
         for name, terms in self.chunked_parameters.items():
             for negative, rows, values in terms:
                 operator = "-=" if negative else "+="
@@ -692,9 +704,9 @@ class _KernelBuilder:
                     total = f"{rows}.sum(axis=(0, 1))"
                 else:
                     total = f'np.einsum("tbh,tbh->h", {rows}, {values})'
-                body.append(f"d_{name}_sum {operator} {total}")
+                body.append(f"_d_{name}_sum {operator} {total}")
         return [
-            "if chunk_step == 0:",
+            "if _chunk_step == 0:",
             "    # Steps t … t_end − 1 are done: fold them into the weight gradients.",
             *("    " + line for line in body),
         ]
@@ -705,24 +717,26 @@ class _KernelBuilder:
         for k, ranges in self.halved_rows.items():
             for first, stop in ranges:
                 rows = f"{_size(first, 0)}:{_size(stop, 0)}"
-                lines.append(f"dW_stack{k}[{rows}] *= 0.5")
-                lines.append(f"db_stack{k}[{rows}] *= 0.5")
+                lines.append(f"_dW_stack{k}[{rows}] *= 0.5")
+                lines.append(f"_db_stack{k}[{rows}] *= 0.5")
         if lines:
             lines.insert(0, "# Halved rows: d(L)/d(W) = d(L)/d(W / 2) / 2.")
         return lines
 
     def gradient_entries(self) -> list[tuple[str, str]]:
-        entries: dict[str, str] = {}
+        """Each parameter's gradient: the sum of its contributions (a bias shared by several
+        linear maps, or a parameter used both as a bias and elementwise, has several)."""
+        terms: dict[str, list[str]] = {name: [] for name in self.spec.parameter_names}
         for group in self.derivation.groups:
             k = group.index
             for row in self.rows(group):
                 m = self.maps[row.name]
-                entries[m.weight] = f"dW_stack{k}[{row.start}:{row.stop}]"
+                terms[m.weight].append(f"_dW_stack{k}[{row.start}:{row.stop}]")
                 if m.bias:
-                    entries[m.bias] = f"db_stack{k}[{row.start}:{row.stop}]"
+                    terms[m.bias].append(f"_db_stack{k}[{row.start}:{row.stop}]")
         for name in self.elementwise_params:
-            entries[name] = f"d_{name}_sum"
-        return [(name, entries[name]) for name in self.spec.parameter_names]
+            terms[name].append(f"_d_{name}_sum")
+        return [(name, " + ".join(terms[name])) for name in self.spec.parameter_names]
 
     def init_entries(self) -> tuple[list[str], list[tuple[str, str]]]:
         lines = []
@@ -731,29 +745,29 @@ class _KernelBuilder:
             k = group.index
             columns = _columns(self.spec, group)
             lines.append(
-                f"W_stack{k} = rng.uniform(-bound, bound, size=({_size(len(group.maps), 0)}, "
-                f"{columns[-1].stop})).astype(dtype)"
+                f"_W_stack{k} = _rng.uniform(-_bound, _bound, size=({_size(len(group.maps), 0)}, "
+                f"{columns[-1].stop})).astype(_dtype)"
             )
             biased = [m for m in group.maps if m.bias]
             if biased:
+                rows = _size(len(group.maps), 0)
                 lines.append(
-                    f"b_stack{k} = rng.uniform(-bound, bound, size=({_size(len(group.maps), 0)},))"
-                    ".astype(dtype)"
+                    f"_b_stack{k} = _rng.uniform(-_bound, _bound, size=({rows},)).astype(_dtype)"
                 )
             # Drawn in spec order, so a seed gives the same values whatever the kernel's layout.
             for row, m in zip(_rows(_spec_order(group)), group.maps, strict=True):
-                entries[m.weight] = f"W_stack{k}[{row.start}:{row.stop}]"
+                entries[m.weight] = f"_W_stack{k}[{row.start}:{row.stop}]"
                 if m.bias:
-                    entries[m.bias] = f"b_stack{k}[{row.start}:{row.stop}]"
+                    entries[m.bias] = f"_b_stack{k}[{row.start}:{row.stop}]"
         for name in self.free_params:
-            entries[name] = "rng.uniform(-bound, bound, size=(H,)).astype(dtype)"
+            entries[name] = "_rng.uniform(-_bound, _bound, size=(_H,)).astype(_dtype)"
         return lines, [(name, entries[name]) for name in self.spec.parameter_names]
 
     def shape_entries(self) -> list[tuple[str, str]]:
         shapes = []
         for name in self.spec.parameter_names:
             shape = self.spec.parameter_shape(name)
-            text = ", ".join(re.sub(r"(\d+)([HD])", r"\1 * \2", part) for part in shape)
+            text = ", ".join(re.sub(r"(\d*)([HD])", _shape_size, part) for part in shape)
             shapes.append((name, f"({text},)" if len(shape) == 1 else f"({text})"))
         return shapes
 
@@ -783,8 +797,10 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
     template = template_environment().get_template("kernel.py.jinja")
     return template.render(
         spec=spec,
-        source=source,
-        command=command,
+        source_comment=comment_text(source),
+        command_comment=comment_text(command),
+        title_docstring=docstring_text(spec.title),
+        summary_docstring=docstring_text(spec.summary),
         equations=[equation_text(e) for e in spec.equations],
         group_setup=builder.group_setup(),
         cache_setup=builder.cache_setup(),
@@ -806,6 +822,33 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
         elementwise_params=builder.elementwise_params,
         first_param=spec.parameter_names[0],
     )
+
+
+def comment_text(text: str) -> str:
+    """``text`` for a ``#`` comment: as is if printable on one line, else its ``ascii`` form.
+
+    A file name with a newline, a carriage return or a Unicode line or bidi control cannot
+    end the comment or change how the line reads.
+    """
+    return text if text.isprintable() else ascii(text)
+
+
+def docstring_text(text: str) -> str:
+    """``text`` escaped for a triple-quoted docstring.
+
+    Backslashes and double quotes are escaped; characters that are not printable (controls,
+    line separators, bidi controls) are written as escape sequences. The docstring then reads
+    as the text and can neither end early nor hold a stray escape.
+    """
+    escaped = []
+    for character in text:
+        if character in '\\"':
+            escaped.append("\\" + character)
+        elif character.isprintable() or character == " ":
+            escaped.append(character)
+        else:
+            escaped.append(ascii(character)[1:-1])
+    return "".join(escaped)
 
 
 def equation_text(equation: Equation) -> str:

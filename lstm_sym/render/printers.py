@@ -64,7 +64,12 @@ class LectureLatexPrinter(LatexPrinter):  # type: ignore[misc]
         power = f"^{{{exp}}}" if exp else ""
         return rf"\tanh{power}\left({self._print(expr.args[0])}\right)"
 
-    def _print_Mul(self, expr: sympy.Mul) -> str:
+    def _print_Mul(self, expr: sympy.Expr) -> str:
+        # LatexPrinter._print_Pow hands a negative power (1 / x) to _print_Mul as a Pow.
+        numerator, denominator = sympy.fraction(expr, exact=True)
+        if denominator != 1:
+            top, bottom = self._print(numerator), self._print(denominator)
+            return rf"\frac{{{top}}}{{{bottom}}}"
         coefficient, factors = expr.as_coeff_mul()
         if coefficient < 0:
             return "- " + self._print_Mul(-expr) if coefficient != -1 or factors else "-1"

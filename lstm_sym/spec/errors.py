@@ -15,7 +15,7 @@ class SpecError(ValueError):
     source : pathlib.Path or str
         The spec file.
     line : int
-        1-based line number (0 when the problem concerns the whole file).
+        1-based line number (0 when the problem concerns the whole file; shown as line 1).
     problem : str
         What is wrong and what was expected.
     """
@@ -24,5 +24,5 @@ class SpecError(ValueError):
         self.source = Path(source)
         self.line = line
         self.problem = problem
-        where = f"{self.source}:{line}" if line else f"{self.source}"
-        super().__init__(f"{where}: {problem}")
+        # A problem of the whole file (line 0) is reported at line 1: always FILE:LINE.
+        super().__init__(f"{self.source}:{max(line, 1)}: {problem}")

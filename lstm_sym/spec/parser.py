@@ -25,12 +25,16 @@ File format (one item per line, ``#`` starts a comment)::
 from __future__ import annotations
 
 import ast
+import builtins
 import difflib
 import keyword
+import math
 import re
 import shlex
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import sympy
 
@@ -38,14 +42,65 @@ from .errors import SpecError
 from .functions import ALLOWED_FUNCTIONS
 from .model import CellSpec, Declaration, Elementwise, Equation, LinearMap, Role, previous
 
-__all__ = ["default_latex", "parse_spec", "parse_spec_file"]
+__all__ = [
+    "PUBLIC_NAMES",
+    "default_latex",
+    "latex_problem",
+    "name_problem",
+    "parse_spec",
+    "parse_spec_file",
+    "text_problem",
+]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$")
-#: Names the generated kernels use for their own variables.
-_RESERVED = frozenset(
-    {"np", "t", "T", "B", "H", "D", "xs", "hs", "params", "state", "cache", "dhs", "dstate"}
-    | {"grads", "dtype", "out"}
+#: Longest name a spec may declare (also bounds the cell name, which becomes a file name).
+MAX_NAME_LENGTH = 64
+#: Names a generated kernel module uses besides the spec's own names and the ``_`` namespace:
+#: its public API (functions, constants, argument names), its imports, and the keys of the
+#: dicts it returns. Every other name of a kernel starts with ``_``, which no spec name can.
+PUBLIC_NAMES = frozenset(
+    {"CELL", "INPUT_NAME", "LINEAR_STACKS", "OUTPUT_STATE", "PARAMETER_NAMES", "STATE_NAMES"}
+    | {"backward", "forward", "init_params", "parameter_shapes", "step", "step_backward"}
+    | {"xs", "params", "state", "dhs", "cache", "dstate", "input_size", "hidden_size"}
+    | {"seed", "dtype", "np", "numpy", "Mapping", "Any", "annotations", "cell"}
 )
+#: ``x`` names the input of :func:`step` (and its gradient): only the spec's input may use it.
+_INPUT_ONLY = frozenset({"x"})
+_BUILTINS = frozenset(dir(builtins))
+#: Limits on what one spec may ask for, so that parsing and deriving stay fast (seconds).
+MAX_FILE_BYTES = 200_000
+MAX_LINE_LENGTH = 5_000
+MAX_EQUATIONS = 100
+MAX_EXPRESSION_LENGTH = 2_000
+MAX_EXPRESSION_NODES = 400
+MAX_EXPRESSION_DEPTH = 40
+MAX_TEXT_LENGTH = {
+    "cell": MAX_NAME_LENGTH,
+    "title": 200,
+    "summary": 4_000,
+    "compare": 1_000,
+    "latex": 200,
+    "doc": 1_000,
+    "shape": 40,
+}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: Punctuation allowed in title, summary, compare and doc= text (besides letters, digits and
+#: spaces): enough for prose and formulas, and inert in Markdown, HTML and Python docstrings.
+TEXT_PUNCTUATION = " '()+,-./:;=[]_×−⊙·σ?!%*^≤≥≈→←…–—‘’“”"
+#: LaTeX commands a latex= attribute may use (symbols and accents, nothing that acts).
+LATEX_COMMANDS = frozenset(
+    {"tilde", "hat", "bar", "widetilde", "widehat", "overline", "vec", "dot", "ddot", "prime"}
+    | {"mathrm", "mathbf", "mathit", "mathcal", "boldsymbol", "text", "cdot", "odot", "circ"}
+    | {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta"}
+    | {"vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau"}
+    | {"upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda"}
+    | {"Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell"}
+)
+_LATEX_CHARACTERS = re.compile(r"^[A-Za-z0-9 _^{}\\()+\-,.'*]*$")
+#: Largest magnitude of a number in an equation (float64 overflows near 1.8e308).
+MAX_CONSTANT = 1e15
+#: Largest magnitude of an exponent.
+MAX_EXPONENT = 16
 _DECLARATION_KEYWORDS = {"input": Role.INPUT, "state": Role.STATE, "param": Role.PARAM}
 _DECLARATION_KEYWORDS["value"] = Role.VALUE
 _HEADER_KEYWORDS = ("cell", "title", "summary", "compare")
@@ -68,6 +123,81 @@ def default_latex(name: str) -> str:
     return f"{base}_{{{rest}}}" if rest else base
 
 
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a title, summary, compare or doc= text (``None`` if it can)."""
+    bad = sorted(
+        {
+            c
+            for c in text
+            if not (c.isalnum() or unicodedata.category(c).startswith("M"))
+            and c not in TEXT_PUNCTUATION
+        }
+    )
+    if bad:
+        return (
+            f"contains {''.join(bad)!r}: text may use letters, digits, spaces and "
+            f"{TEXT_PUNCTUATION.strip()}"
+        )
+    if "](" in text:
+        return "contains '](' (a Markdown link): write the address without brackets"
+    return None
+
+
+def latex_problem(latex: str) -> str | None:
+    """Why ``latex`` cannot be a latex= attribute (``None`` if it can)."""
+    if not _LATEX_CHARACTERS.match(latex):
+        return (
+            "may use letters, digits, spaces, _ ^ { } ( ) + - , . ' * and commands such as "
+            "\\tilde, \\hat, \\mathrm and Greek letters"
+        )
+    depth = 0
+    for character in latex:
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        if depth < 0:
+            return "has a '}' without its '{'"
+    if depth:
+        return "has a '{' without its '}'"
+    for command in re.findall(r"\\([A-Za-z]*)", latex):
+        if command not in LATEX_COMMANDS:
+            return f"uses \\{command}, which is not one of {', '.join(sorted(LATEX_COMMANDS))}"
+    return None
+
+
+def name_problem(name: str, role: Role = Role.VALUE) -> str | None:
+    """Why ``name`` cannot name a quantity of the given role in a spec (``None`` if it can).
+
+    A spec name is letters and digits joined by single ``_`` (so it never starts with ``_``,
+    the generated kernels' own namespace), at most :data:`MAX_NAME_LENGTH` characters, not a
+    Python keyword or builtin, not one of :data:`PUBLIC_NAMES`, and without the affixes the
+    kernels derive from spec names (``d_`` prefix, ``_prev``, ``_seq``, ``_in`` suffixes).
+    """
+    if len(name) > MAX_NAME_LENGTH:
+        return f"the name {name[:20]!r}… is {len(name)} characters long; at most {MAX_NAME_LENGTH}"
+    if not _IDENTIFIER.match(name) or keyword.iskeyword(name):
+        return (
+            f"{name!r} is not a valid name: use letters and digits joined by single '_' "
+            "(starting with a letter, not a Python keyword)"
+        )
+    if name.startswith("d_") or name.endswith(("_seq", "_prev", "_in")):
+        return (
+            f"the name {name!r} is reserved for the generated code: no 'd_' prefix and no "
+            "'_seq', '_prev' or '_in' suffix (the kernels derive such names from spec names)"
+        )
+    if name in _BUILTINS:
+        return f"the name {name!r} is a Python builtin, which the generated code uses; rename it"
+    if name in PUBLIC_NAMES or (name in _INPUT_ONLY and role is not Role.INPUT):
+        only = " (only the input may be called 'x')" if name in _INPUT_ONLY else ""
+        return (
+            f"the name {name!r} is reserved for the generated code's public API{only}; "
+            f"reserved: {', '.join(sorted(PUBLIC_NAMES | _INPUT_ONLY))}"
+        )
+    return None
+
+
+def _no_problem(text: str) -> str | None:
+    return None
+
+
 def parse_spec_file(path: Path | str) -> CellSpec:
     """Read and parse the spec file at ``path``.
 
@@ -78,11 +208,18 @@ def parse_spec_file(path: Path | str) -> CellSpec:
     """
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError(source, 0, f"cannot read the spec file: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise SpecError(source, 0, "the spec file is not UTF-8 text") from None
+        with source.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise SpecError(source, 0, f"cannot read the spec file: {reason}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(source, 1, f"the spec file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SpecError(source, line, "the spec file is not UTF-8 text") from None
     return parse_spec(text, source)
 
 
@@ -95,7 +232,9 @@ def parse_spec(text: str, source: Path | str = "<spec>") -> CellSpec:
         If the text is malformed: unknown symbol or function, unsupported syntax, a shape
         mismatch, a state never updated, a value used before it is assigned (or a cycle).
     """
-    return _SpecBuilder(Path(source)).build(text)
+    if len(text) > MAX_FILE_BYTES:
+        raise SpecError(source, 1, f"the spec is longer than {MAX_FILE_BYTES} characters")
+    return _SpecBuilder(Path(source)).build(text.removeprefix("\ufeff"))
 
 
 @dataclass
@@ -115,10 +254,17 @@ class _SpecBuilder:
 
     # -- pass 1: split lines -------------------------------------------------------------
     def build(self, text: str) -> CellSpec:
-        for number, raw in enumerate(text.splitlines(), start=1):
+        for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
             stripped = raw.strip()
             if not stripped or stripped.startswith("#"):
                 continue
+            if len(stripped) > MAX_LINE_LENGTH:
+                raise self.error(
+                    number,
+                    f"the line is {len(stripped)} characters long; at most {MAX_LINE_LENGTH}",
+                )
+            if any(ord(c) < 32 and c != "\t" for c in stripped):
+                raise self.error(number, "the line contains a control character")
             first = stripped.split(None, 1)[0]
             if first in _HEADER_KEYWORDS or first in _DECLARATION_KEYWORDS:
                 self.read_declaration(stripped, number)
@@ -133,6 +279,14 @@ class _SpecBuilder:
                     f"({', '.join(_HEADER_KEYWORDS + tuple(_DECLARATION_KEYWORDS))}) "
                     "or an equation 'name = expression'",
                 )
+        if len(self.raw_equations) > MAX_EQUATIONS:
+            raise self.error(
+                self.raw_equations[MAX_EQUATIONS][2],
+                f"a cell has at most {MAX_EQUATIONS} equations; this one has "
+                f"{len(self.raw_equations)}",
+            )
+        if len(self.declarations) > MAX_EQUATIONS:
+            raise self.error(0, f"a cell declares at most {MAX_EQUATIONS} names")
         self.check_header()
         self.check_declarations()
         for target, rhs, number in self.raw_equations:
@@ -152,12 +306,18 @@ class _SpecBuilder:
                 raise self.error(
                     line, f"'{keyword_}' given twice (first on line {self.header[keyword_][1]})"
                 )
+            limit = MAX_TEXT_LENGTH[keyword_]
+            if len(rest[0]) > limit:
+                raise self.error(line, f"'{keyword_}' is longer than {limit} characters")
+            problem = text_problem(rest[0]) if keyword_ != "cell" else None
+            if problem is not None:
+                raise self.error(line, f"'{keyword_}' {problem}")
             self.header[keyword_] = (rest[0], line)
             return
         if not rest:
             raise self.error(line, f"'{keyword_}' needs a name")
         name, *attributes = rest
-        self.check_identifier(name, line)
+        self.check_identifier(name, line, _DECLARATION_KEYWORDS[keyword_])
         if name in self.declarations:
             first = self.declarations[name].line
             raise self.error(line, f"'{name}' is declared twice (first on line {first})")
@@ -168,6 +328,13 @@ class _SpecBuilder:
             if not has_value and key == "output":
                 output = True
             elif has_value and key in ("latex", "doc", "shape"):
+                if len(value) > MAX_TEXT_LENGTH[key]:
+                    raise self.error(
+                        line, f"{key}= is longer than {MAX_TEXT_LENGTH[key]} characters"
+                    )
+                problem = {"doc": text_problem, "latex": latex_problem}.get(key, _no_problem)(value)
+                if problem is not None:
+                    raise self.error(line, f"{key}= {problem}")
                 options[key] = value
             else:
                 raise self.error(
@@ -194,25 +361,25 @@ class _SpecBuilder:
 
     declared_shapes: dict[str, tuple[str, int]] = field(default_factory=dict)
 
-    def check_identifier(self, name: str, line: int) -> None:
-        if not _IDENTIFIER.match(name) or keyword.iskeyword(name):
-            raise self.error(
-                line, f"{name!r} is not a valid name: use letters and digits joined by single '_'"
-            )
-        if name in _RESERVED or name.startswith("d_") or name.endswith(("_seq", "_prev", "_in")):
-            raise self.error(
-                line,
-                f"the name {name!r} is reserved for the generated code "
-                "(no 'd_' prefix, no '_seq', '_prev' or '_in' suffix, not one of "
-                f"{', '.join(sorted(_RESERVED))})",
-            )
+    def check_identifier(self, name: str, line: int, role: Role = Role.VALUE) -> None:
+        problem = name_problem(name, role)
+        if problem is not None:
+            raise self.error(line, problem)
 
     def check_header(self) -> None:
         if "cell" not in self.header:
             raise self.error(0, "missing 'cell <name>' line naming the cell")
         name, line = self.header["cell"]
+        if len(name) > MAX_NAME_LENGTH:
+            raise self.error(
+                line, f"the cell name is {len(name)} characters long; at most {MAX_NAME_LENGTH}"
+            )
         if not re.match(r"^[a-z][a-z0-9_]*$", name) or keyword.iskeyword(name):
-            raise self.error(line, f"cell name {name!r} must be a lower-case Python module name")
+            raise self.error(
+                line,
+                f"cell name {name!r} must be a lower-case Python module name "
+                "(a-z, 0-9 and '_', starting with a letter)",
+            )
 
     def check_declarations(self) -> None:
         inputs = [d for d in self.declarations.values() if d.role is Role.INPUT]
@@ -244,14 +411,23 @@ class _SpecBuilder:
             raise self.error(
                 line, f"'{target}' is assigned twice (first on line {self.assigned[target]})"
             )
+        if len(rhs) > MAX_EXPRESSION_LENGTH:
+            raise self.error(
+                line, f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters"
+            )
         try:
             tree = ast.parse(rhs, mode="eval")
         except SyntaxError as error:
-            raise self.error(line, f"cannot parse {rhs!r}: {error.msg}") from None
+            raise self.error(line, f"cannot parse {rhs[:60]!r}: {error.msg}") from None
+        except (RecursionError, MemoryError, ValueError):
+            raise self.error(line, f"cannot parse {rhs[:60]!r}: nested too deeply") from None
+        self.check_size(tree, line)
         if any(isinstance(node, ast.MatMult) for node in ast.walk(tree)):
             equation: Equation = self.linear_map(target, tree.body, line)
         else:
             expr = self.expression(tree.body, line)
+            if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+                raise self.error(line, f"'{target}' is infinite or undefined (a division by zero)")
             with sympy.evaluate(False):
                 display = self.expression(tree.body, line)
             equation = Elementwise(target, expr, line, display)
@@ -261,6 +437,21 @@ class _SpecBuilder:
             )
         self.assigned[target] = line
         self.equations.append(equation)
+
+    def check_size(self, tree: ast.AST, line: int) -> None:
+        """Refuse an expression with too many operations or nested too deeply."""
+        count = 0
+        stack = [(tree, 0)]
+        while stack:
+            node, depth = stack.pop()
+            count += 1
+            if depth > MAX_EXPRESSION_DEPTH or count > MAX_EXPRESSION_NODES:
+                raise self.error(
+                    line,
+                    f"the expression is too large: at most {MAX_EXPRESSION_NODES} operations "
+                    f"nested at most {MAX_EXPRESSION_DEPTH} deep; assign parts to values",
+                )
+            stack += [(child, depth + 1) for child in ast.iter_child_nodes(node)]
 
     def linear_map(self, target: str, node: ast.expr, line: int) -> LinearMap:
         expected = "a linear map must read 'W @ [a, b, …]' or 'W @ [a, b, …] + bias'"
@@ -317,9 +508,19 @@ class _SpecBuilder:
             self.used.add(node.id)
             return sympy.Symbol(node.id, real=True)
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            if isinstance(node.value, int):
-                return sympy.Integer(node.value)
-            return sympy.Rational(repr(node.value))
+            value = cast(int | float, node.value)
+            infinite = isinstance(value, float) and not math.isfinite(value)
+            if infinite or abs(value) > MAX_CONSTANT:
+                huge = infinite or abs(value) > 1e300
+                shown = "infinite as a float" if huge else f"{value:g}"
+                raise self.error(
+                    line,
+                    f"a constant is out of range ({shown}): numbers must be finite and at "
+                    f"most {MAX_CONSTANT:g} in magnitude",
+                )
+            if isinstance(value, int):
+                return sympy.Integer(value)
+            return sympy.Rational(repr(value))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.expression(node.operand, line)
             return -operand if isinstance(node.op, ast.USub) else operand
@@ -327,8 +528,14 @@ class _SpecBuilder:
             left = self.expression(node.left, line)
             right = self.expression(node.right, line)
             operator = _BINARY_OPERATORS[type(node.op)]
-            if operator == "**" and not right.is_Number:
-                raise self.error(line, "exponents must be numbers")
+            if operator == "**" and not (right.is_Number and abs(right) <= MAX_EXPONENT):
+                raise self.error(
+                    line,
+                    f"exponents must be numbers between -{MAX_EXPONENT} and {MAX_EXPONENT} "
+                    "(integer, negative or fractional: x ** 2, x ** -3, x ** 0.5)",
+                )
+            if operator == "/" and right == 0:
+                raise self.error(line, "division by zero")
             return {
                 "+": lambda: left + right,
                 "-": lambda: left - right,
@@ -470,6 +677,14 @@ class _SpecBuilder:
                 raise self.error(declaration.line, f"input '{declaration.name}' is never used")
             if declaration.role is Role.VALUE and declaration.name not in self.assigned:
                 raise self.error(declaration.line, f"value '{declaration.name}' is never assigned")
+        states = {d.name for d in self.declarations.values() if d.role is Role.STATE}
+        for declaration in self.declarations.values():
+            if declaration.name.endswith("0") and declaration.name[:-1] in states:
+                raise self.error(
+                    declaration.line,
+                    f"the name {declaration.name!r} is reserved: backward returns the gradient "
+                    f"of state '{declaration.name[:-1]}''s initial value under that key",
+                )
         for equation in self.equations:
             target = equation.target
             if self.role_of(target) is Role.VALUE and target not in self.used:

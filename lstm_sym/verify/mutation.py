@@ -1,35 +1,42 @@
-"""Mutation testing of generated backward passes: do the checks catch real mistakes?
+"""Mutation testing of generated kernels: does ``lstm-sym gradcheck`` catch real mistakes?
 
-Each mutant is the generated kernel with one systematic change inside ``backward`` (after
-input validation): ``+`` and ``−`` swapped (``+=``/``-=``, ``np.add``/``np.subtract``), one
+Each mutant is the generated kernel with one systematic change in the computation of
+``_forward``, ``backward``, ``step`` or ``step_backward`` (after input validation): ``+`` and
+``−`` swapped (``+=``/``-=``, ``np.add``/``np.subtract``), one
 term or factor dropped (an operand of ``+``/``−``, or a whole in-place ``+=``, ``-=``,
 ``*=`` or ``/=`` statement), a numeric constant changed, an operand of a matrix product
-transposed, or a time index shifted. A mutant is
-*killed* when the finite-difference check or the torch oracle rejects it (an exception
-counts as rejection). Survivors are either equivalent mutants or holes in the checks.
+transposed, or a time index shifted. A mutant is *killed* when
+:func:`~lstm_sym.verify.gradcheck.check_kernel` (the checks of ``lstm-sym gradcheck``, and
+nothing else) rejects it; an exception counts as rejection. Survivors are either equivalent
+mutants (see :func:`equivalent`) or holes in the checks.
 """
 
 from __future__ import annotations
 
 import ast
-import copy
-import math
-import types
-from collections.abc import Iterator
+import functools
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
 
-import numpy as np
-
-from .finite_differences import (
-    FD_TOLERANCE,
-    GradientProblem,
-    finite_difference_errors,
-    make_problem,
+from ..spec import CellSpec, load_builtin
+from .gradcheck import (
+    BLOCK_SETTINGS,
+    FD_SHAPES,
+    check_kernel,
+    compare_runs,
+    configured_kernel,
+    outputs_and_gradients,
+    shaped_problem,
 )
 
-__all__ = ["Mutant", "MutantResult", "evaluate_mutant", "identical_gradients", "mutants"]
+__all__ = [
+    "Mutant",
+    "MutantResult",
+    "equivalent",
+    "evaluate_mutant",
+    "mutants",
+    "mutation_operators",
+]
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ class MutantResult:
 
 
 def _time_index(node: ast.expr) -> bool:
-    return isinstance(node, ast.Name) and node.id == "t"
+    return isinstance(node, ast.Name) and node.id == "_t"
 
 
 def _sites(node: ast.AST) -> Iterator[tuple[str, ast.AST, ast.AST]]:
@@ -107,152 +114,151 @@ def _sites(node: ast.AST) -> Iterator[tuple[str, ast.AST, ast.AST]]:
             index = child.slice
             if _time_index(index):
                 for delta in (ast.Sub(), ast.Add()):
-                    moved = ast.BinOp(ast.Name("t", ast.Load()), delta, ast.Constant(1))
+                    moved = ast.BinOp(ast.Name("_t", ast.Load()), delta, ast.Constant(1))
                     yield "time_shift", child, ast.Subscript(child.value, moved, child.ctx)
             elif (
                 isinstance(index, ast.BinOp)
                 and _time_index(index.left)
                 and isinstance(index.op, ast.Add)
             ):
-                unshifted = ast.Subscript(child.value, ast.Name("t", ast.Load()), child.ctx)
+                unshifted = ast.Subscript(child.value, ast.Name("_t", ast.Load()), child.ctx)
                 yield "time_shift", child, unshifted
             elif isinstance(index, ast.Slice) and index.lower is None and index.upper is not None:
                 from_one = ast.Slice(ast.Constant(1), None, None)
                 yield "time_shift", child, ast.Subscript(child.value, from_one, child.ctx)
 
 
-def _backward_body(tree: ast.Module) -> list[ast.stmt]:
-    """Statements of ``backward`` after input validation (from the first carry on)."""
-    function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "backward")
-    start = next(
-        index
-        for index, statement in enumerate(function.body)
-        if isinstance(statement, ast.Assign)
-        and isinstance(statement.targets[0], ast.Name)
-        and statement.targets[0].id.endswith("_carry")
-    )
-    return function.body[start:]
+#: Functions of a generated kernel whose computation is mutated.
+MUTATED_FUNCTIONS = ("_forward", "backward", "step", "step_backward")
 
 
-def mutants(source: str, cell: str) -> Iterator[Mutant]:
-    """Yield every mutant of the ``backward`` function in generated kernel ``source``."""
+def _is_validation(statement: ast.stmt) -> bool:
+    """``if …: raise …``, or an assignment from a ``_check_*`` helper."""
+    if isinstance(statement, ast.If):
+        return all(isinstance(s, ast.Raise) for s in statement.body)
+    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+        function = statement.value.func
+        return isinstance(function, ast.Name) and function.id.startswith("_check_")
+    return False
+
+
+def _computation(tree: ast.Module) -> list[ast.stmt]:
+    """Statements of the mutated functions after their input validation."""
+    statements: list[ast.stmt] = []
+    for node in tree.body:
+        if not (isinstance(node, ast.FunctionDef) and node.name in MUTATED_FUNCTIONS):
+            continue
+        body = node.body
+        last = max((i for i, s in enumerate(body) if _is_validation(s)), default=-1)
+        statements += [s for s in body[last + 1 :] if not _is_validation(s)]
+    return statements
+
+
+def mutants(source: str, cell: str, indices: Collection[int] | None = None) -> Iterator[Mutant]:
+    """Yield the mutants of the computation in ``_forward``, ``backward``, ``step`` and
+    ``step_backward`` of generated kernel ``source``, in site order.
+
+    ``indices`` selects mutants by position in that order (all when omitted); use
+    :func:`mutation_operators` to choose them without building every mutant.
+    """
     tree = ast.parse(source)
-    count = sum(1 for statement in _backward_body(tree) for _ in _sites(statement))
-    for index in range(count):
-        mutated = copy.deepcopy(tree)
-        sites = [site for statement in _backward_body(mutated) for site in _sites(statement)]
-        operator, node, replacement = sites[index]
+    parents: dict[int, tuple[ast.AST, str, int | None]] = {}
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if isinstance(value, list):
+                for position, child in enumerate(value):
+                    if isinstance(child, ast.AST):
+                        parents[id(child)] = (parent, field, position)
+            elif isinstance(value, ast.AST):
+                parents[id(value)] = (parent, field, None)
+    sites = [site for statement in _computation(tree) for site in _sites(statement)]
+    for index, (operator, node, replacement) in enumerate(sites):
+        if indices is not None and index not in indices:
+            continue
         before = ast.unparse(node)
         ast.copy_location(replacement, node)
-        _substitute(mutated, node, replacement)
-        ast.fix_missing_locations(mutated)
+        ast.fix_missing_locations(replacement)
+        holder, slot, place = parents[id(node)]
+        _put(holder, slot, place, replacement)
+        try:
+            mutated = ast.unparse(tree)
+        finally:
+            _put(holder, slot, place, node)
         yield Mutant(
             cell=cell,
             operator=operator,
             line=getattr(node, "lineno", 0),
             before=before,
             after=ast.unparse(replacement),
-            source=ast.unparse(mutated),
+            source=mutated,
         )
 
 
-def _substitute(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
-    for parent in ast.walk(tree):
-        for field, value in ast.iter_fields(parent):
-            if value is old:
-                setattr(parent, field, new)
-                return
-            if isinstance(value, list):
-                for position, item in enumerate(value):
-                    if item is old:
-                        value[position] = new
-                        return
-    raise AssertionError("mutation site not found")  # pragma: no cover
+def mutation_operators(source: str) -> list[str]:
+    """The operator of every mutant :func:`mutants` yields, in the same order."""
+    tree = ast.parse(source)
+    return [operator for statement in _computation(tree) for operator, _, _ in _sites(statement)]
 
 
-#: Rows per block in mutants: with the problems below (batch 2, 5 steps) the sequence spans
-#: three blocks, so mistakes in the block bookkeeping change the gradients too.
-CHUNK_ROWS = 4
+def _put(parent: ast.AST, field: str, position: int | None, node: ast.AST) -> None:
+    if position is None:
+        setattr(parent, field, node)
+    else:
+        getattr(parent, field)[position] = node
 
 
-class _PoisonedNumPy:
-    """NumPy, except that ``empty`` and ``empty_like`` return arrays full of NaN.
+@functools.cache
+def _spec(cell: str) -> CellSpec:
+    return load_builtin(cell)
 
-    A mutant that reads a buffer it never wrote (a block of adjoint factors skipped, say)
-    then yields NaN. With the real ``np.empty`` it may instead read exactly the right values,
-    left in recycled memory by an earlier call with the same shapes, and hide the mistake.
+
+def evaluate_mutant(mutant: Mutant) -> MutantResult:
+    """Run exactly the checks of ``lstm-sym gradcheck`` on one mutant.
+
+    A mutant is killed by the first check that fails, or by a crash (an exception).
     """
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(np, name)
-
-    @staticmethod
-    def empty(shape: Any, dtype: Any = float) -> np.ndarray:
-        """Like :func:`numpy.empty`, filled with NaN."""
-        return np.full(shape, np.nan, dtype)
-
-    @staticmethod
-    def empty_like(prototype: np.ndarray, dtype: Any = None) -> np.ndarray:
-        """Like :func:`numpy.empty_like`, filled with NaN."""
-        return np.full_like(prototype, np.nan, dtype=dtype)
-
-
-def _load(source: str, cell: str) -> ModuleType:
-    module = types.ModuleType(f"lstm_sym_mutant_{cell}")
-    exec(compile(source, f"<mutant of {cell}>", "exec"), module.__dict__)  # generated code only
-    if hasattr(module, "_CHUNK_ROWS"):
-        setattr(module, "_CHUNK_ROWS", CHUNK_ROWS)  # noqa: B010 - a module, not a class
-    module.np = _PoisonedNumPy()  # type: ignore[attr-defined]
-    return module
-
-
-def _nan_last(error: float) -> float:
-    """Sort key of an error: NaN ranks above every number (it is the worst error)."""
-    return math.inf if math.isnan(error) else error
-
-
-def _problem(kernel: ModuleType, seed: int = 0) -> GradientProblem:
-    return make_problem(kernel, steps=5, batch=2, seed=seed)
-
-
-def evaluate_mutant(mutant: Mutant, *, use_torch: bool = True) -> MutantResult:
-    """Run the finite-difference check, then the torch oracle, on one mutant."""
     try:
-        kernel = _load(mutant.source, mutant.cell)
-        errors = finite_difference_errors(_problem(kernel))
+        report = check_kernel(mutant.source, mutant.cell, spec=_spec(mutant.cell), stop_early=True)
     except Exception as error:  # a crash is a detected mutant
         return MutantResult(mutant, "crash", f"{type(error).__name__}: {error}"[:120])
-    worst = max(errors, key=lambda k: _nan_last(errors[k]))
-    if not errors[worst] < FD_TOLERANCE:
-        return MutantResult(mutant, "finite differences", f"{worst}: {errors[worst]:.1e}")
-    if use_torch:
-        from .torch_oracle import ORACLES, TORCH_TOLERANCE, torch_errors
-
-        if mutant.cell in ORACLES:
-            try:
-                oracle = torch_errors(kernel)
-            except Exception as error:
-                return MutantResult(mutant, "crash", f"{type(error).__name__}: {error}"[:120])
-            worst = max(oracle, key=lambda k: _nan_last(oracle[k]))
-            if not oracle[worst] < TORCH_TOLERANCE:
-                return MutantResult(mutant, "torch", f"{worst}: {oracle[worst]:.1e}")
-    return MutantResult(mutant, None, f"worst finite-difference error {max(errors.values()):.1e}")
+    failure = report.first_failure()
+    if failure is not None:
+        tensor = failure.failing()[0]
+        return MutantResult(mutant, failure.name, f"{tensor}: {failure.errors[tensor]:.1e}")
+    worst = max(result.worst for result in report.results)
+    return MutantResult(mutant, None, f"worst error of the checks {worst:.1e}")
 
 
-def identical_gradients(mutant: Mutant, original: str, *, seeds: int = 3) -> bool:
-    """Whether a surviving mutant returns bit-for-bit the original's gradients.
+#: Extra shapes (T, B, D, H) on which a survivor must agree with the original to count as
+#: equivalent, besides those of the checks: a longer sequence, a wider batch, one column.
+EQUIVALENCE_SHAPES = ((40, 5, 3, 4), (9, 1, 2, 3), (3, 17, 2, 2))
+#: Agreement (relative, per output and gradient) that makes a survivor equivalent.
+EQUIVALENCE_TOLERANCE = 1e-12
 
-    Such a mutant is equivalent on the shapes tried, e.g. the stop of a slice that already
-    ends the array (``[3 * H:4 * H]`` → ``[3 * H:5 * H]``: Python clips slices).
+
+def equivalent(mutant: Mutant, original: str, *, seeds: int = 2) -> bool:
+    """Whether a surviving mutant computes what the original computes, to rounding.
+
+    Compared on every block setting of the checks, at their shapes and at
+    :data:`EQUIVALENCE_SHAPES`, with ``seeds`` random problems each. Such a mutant changes
+    nothing a caller can see, e.g. a slice stop past the end of the array (``[3 * H:5 * H]``)
+    or a block size (``max(2, …)`` steps per block).
     """
-    for seed in range(seeds):
-        gradients = []
-        for source in (original, mutant.source):
-            problem = _problem(_load(source, mutant.cell), seed=seed)
-            gradients.append(problem.gradients())
-        first, second = gradients
-        if first.keys() != second.keys():
-            return False
-        if any(first[k].tobytes() != second[k].tobytes() for k in first):
-            return False
+    shapes = FD_SHAPES + EQUIVALENCE_SHAPES
+    try:
+        for constants in BLOCK_SETTINGS.values():
+            kernels = [
+                configured_kernel(s, mutant.cell, constants) for s in (original, mutant.source)
+            ]
+            for shape in shapes:
+                for seed in range(seeds):
+                    runs = [
+                        outputs_and_gradients(shaped_problem(kernel, shape, seed))
+                        for kernel in kernels
+                    ]
+                    result = compare_runs("", runs[0], runs[1], EQUIVALENCE_TOLERANCE)
+                    if not result.ok:
+                        return False
+    except Exception:
+        return False
     return True

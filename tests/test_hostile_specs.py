@@ -1,0 +1,131 @@
+"""Hostile spec files end in 'FILE:LINE: message' and exit status 2: never a traceback.
+
+Each file in ``tests/hostile_specs/`` starts with ``# expect: <fragment of the message>``;
+the cases too large to commit (a 1 MB summary, a 50 MB expression) and those about the file
+itself (not UTF-8, a folder, a missing file, a name too long) are written by the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lstm_sym.cli import main
+
+CORPUS = sorted((Path(__file__).parent / "hostile_specs").glob("*.cell"))
+HEADER = "cell hostile\ninput x\nstate h output\nparam W\nparam b\na = W @ [h_prev, x] + b\n"
+
+
+def _expected(path: Path) -> str:
+    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+    return first.removeprefix("# expect: ").strip()
+
+
+def _regenerate_error(spec: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    status = main(["regenerate", "--spec", str(spec), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Traceback" not in err
+    assert not any(out.iterdir()), "nothing is written for a bad spec"
+    return err.strip()
+
+
+def test_the_corpus_covers_the_cases_of_the_issue():
+    """The committed corpus holds at least the thirty cases it was written with."""
+    assert len(CORPUS) >= 30
+
+
+@pytest.mark.parametrize("spec", CORPUS, ids=[p.stem for p in CORPUS])
+def test_a_hostile_spec_is_refused_with_file_line_and_message(spec, tmp_path, capsys):
+    """Each hostile spec exits 2 with 'lstm-sym: error: FILE:LINE: <expected message>'."""
+    err = _regenerate_error(spec, tmp_path, capsys)
+    assert re.match(rf"lstm-sym: error: {re.escape(str(spec))}:\d+: ", err), err
+    assert _expected(spec) in err
+
+
+def _written(tmp_path: Path, name: str, content: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+#: Files written by the test: (name, bytes built on demand, expected message).
+GENERATED = [
+    (
+        "summary_1mb.cell",
+        lambda: b'cell big\nsummary "' + b"s" * 1_000_000 + b'"\n',
+        "200000 bytes",
+    ),
+    (
+        "expression_50mb.cell",
+        lambda: HEADER.encode() + b"h = tanh(a)" + b" + a" * 12_500_000 + b"\n",
+        "200000 bytes",
+    ),
+    ("latin1.cell", lambda: HEADER.encode() + b"# caf\xe9\nh = tanh(a)\n", "is not UTF-8 text"),
+    ("nul.cell", lambda: HEADER.encode() + b"h = tanh(a)\x00\n", "control character"),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "message"), GENERATED, ids=[g[0] for g in GENERATED])
+def test_oversized_or_binary_files_are_refused(tmp_path, capsys, name, make, message):
+    """Files too large to parse quickly, or not text, are spec errors at a line."""
+    spec = _written(tmp_path, name, make())
+    out = tmp_path / "out"
+    out.mkdir()
+    err = _regenerate_error(spec, out, capsys)
+    assert f"{spec}:" in err and message in err
+
+
+@pytest.mark.parametrize(
+    ("relative", "message"),
+    [
+        ("missing.cell", "cannot read the spec file: No such file"),
+        ("a_folder", "cannot read the spec file: Is a directory"),
+        ("n" * 300 + ".cell", "cannot read the spec file: File name too long"),
+    ],
+)
+def test_unreadable_paths_are_refused(tmp_path, capsys, relative, message):
+    """A missing file, a folder or a name too long for the file system is a clean error."""
+    (tmp_path / "a_folder").mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    err = _regenerate_error(tmp_path / relative, out, capsys)
+    assert message in err
+
+
+def test_a_byte_order_mark_is_ignored(tmp_path, capsys):
+    """A spec saved with a UTF-8 byte order mark generates like the same spec without it."""
+    spec = _written(tmp_path, "bom.cell", b"\xef\xbb\xbf" + HEADER.encode() + b"h = tanh(a)\n")
+    out = tmp_path / "out"
+    assert main(["regenerate", "--spec", str(spec), "--out", str(out)]) == 0
+    assert (out / "hostile.py").is_file()
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        NotImplementedError("no in-place form for Abs(a)"),
+        ValueError("adjoint expression is not linear in the adjoints: d_h**2"),
+        RecursionError("maximum recursion depth exceeded"),
+        TypeError("invalid input: inf"),
+    ],
+    ids=["NotImplementedError", "non-linear adjoint", "RecursionError", "TypeError"],
+)
+def test_a_failure_while_generating_is_a_spec_error_not_a_traceback(
+    tmp_path, capsys, monkeypatch, failure
+):
+    """Whatever derivation or rendering raises for a parsed spec ends as FILE:LINE, exit 2."""
+    from lstm_sym.render import artifacts
+
+    def broken(spec):
+        raise failure
+
+    monkeypatch.setattr(artifacts, "derive", broken)
+    spec = _written(tmp_path, "cell.cell", HEADER.encode() + b"h = tanh(a)\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    err = _regenerate_error(spec, out, capsys).splitlines()[-1]
+    assert re.match(rf"lstm-sym: error: {re.escape(str(spec))}:6: cannot generate", err), err
+    assert type(failure).__name__ in err
