@@ -162,6 +162,8 @@ def _run(argv: Sequence[str] | None) -> int:
         message = error.args[0] if isinstance(error, KeyError) else str(error)
         print(f"lstm-sym: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # the reader has gone: main() ends quietly
     except OSError as error:  # a file that cannot be read or written
         where = f"{error.filename}: " if error.filename else ""
         print(f"lstm-sym: error: {where}{error.strerror or error}", file=sys.stderr)
