@@ -1,0 +1,404 @@
+"""The Markdown page of the far-context experiment, written from ``results.json`` alone.
+
+Every number on the page is read from the results here, so the page, the JSON and the figures
+always come from the same run (``lstm-sym experiment long-context`` writes all three).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["render_page", "scientific"]
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(value: float) -> str:
+    """Format a positive number for prose: ``0.42``, ``3.1 × 10⁻⁵``; zero as ``0``."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else str(value)
+    if 1e-2 <= abs(value) < 1e3:
+        return f"{value:.2g}"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10**exponent
+    if f"{mantissa:.1f}" == "10.0":
+        mantissa, exponent = 1.0, exponent + 1
+    power = f"10{str(exponent).translate(_SUPERSCRIPT)}"
+    return power if f"{mantissa:.1f}" == "1.0" else f"{mantissa:.1f} × {power}"
+
+
+def _point(results: dict[str, Any], variant: str, n: int | str) -> dict[str, Any]:
+    return dict(results["accuracy"][variant][str(n)])
+
+
+def _outcome(results: dict[str, Any], variant: str, n: int | str) -> str:
+    point = _point(results, variant, n)
+    low, high = point["ci95"]
+    return (
+        f"{point['successes']} of {len(point['per_seed'])} seeds "
+        f"(mean accuracy {point['mean']:.2f}, 95 % CI {low:.2f}–{high:.2f})"
+    )
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(np.asarray(values, dtype=float)))
+
+
+def _clue_gradient(results: dict[str, Any], variant: str, state: str, moment: str) -> float:
+    return _median(
+        [d[moment]["gradient_norms"][state][-1] for d in results["diagnostics"][variant]]
+    )
+
+
+def _keep(results: dict[str, Any], variant: str, moment: str, key: str) -> list[float]:
+    """Per rank of unit, the median over seeds of a keep-gate summary list."""
+    rows = [d[moment]["keep_gate"][key] for d in results["diagnostics"][variant]]
+    return [float(v) for v in np.median(np.asarray(rows, dtype=float), axis=0)]
+
+
+def _units_keeping(results: dict[str, Any], variant: str, moment: str, level: float) -> float:
+    """Median over seeds of the number of units that keep at least ``level`` of the clue."""
+    counts = [
+        sum(1 for v in d[moment]["keep_gate"]["log10_kept"] if v >= math.log10(level))
+        for d in results["diagnostics"][variant]
+    ]
+    return _median([float(c) for c in counts])
+
+
+def _has(results: dict[str, Any], *variants: str) -> bool:
+    return all(v in results["accuracy"] for v in variants)
+
+
+def _lead(results: dict[str, Any]) -> list[str]:
+    far = max(results["sweep"]["fillers"])
+    held = {e["id"]: e["held"] for e in results["expectations"]}
+    lines = [
+        "The lecture motivates the LSTM with two sentences: in *I live in Gujarat & I know …* "
+        "the clue sits next to the blank; in *I live in Gujarat & I own a garment business "
+        'here. I know …* it is far away, and a plain RNN is said to lose it — "∴ we go for '
+        'LSTM". We turned the second sentence into a task: a state (Gujarat, Punjab, …), '
+        "N filler words, then *I know*, and the model must name the state's language. "
+        "We trained every cell below on it with the generated kernels, at "
+        f"N = {', '.join(str(n) for n in results['sweep']['fillers'])}, with "
+        f"{len(results['sweep']['seeds'])} seeds per point, changing nothing but the cell "
+        "and how its gate biases start.",
+        "",
+    ]
+    if not _has(results, "rnn", "lstm_bf1", "lstm_chrono"):
+        return lines
+    lines += [
+        "**What was measured.** At the longest distance, N = "
+        f"{far} filler words, a run counts as a success when it names the language of at "
+        "least 95 % of unseen sequences:",
+        "",
+        f"- the LSTM whose forget gates start near 1 (*chrono* initialisation) succeeded in "
+        f"{_outcome(results, 'lstm_chrono', far)};",
+        f"- the same LSTM with the usual forget bias b_f = 1 succeeded in "
+        f"{_outcome(results, 'lstm_bf1', far)};",
+        f"- the plain RNN succeeded in {_outcome(results, 'rnn', far)}.",
+        "",
+    ]
+    chrono_ok = held.get(f"lstm_chrono_at_{far}", False)
+    rnn_fails = held.get(f"rnn_at_{far}", False)
+    bf1_fails = held.get(f"lstm_bf1_at_{far}", False)
+    if chrono_ok and rnn_fails and bf1_fails:
+        lines += [
+            "**What it means for the lecture's claim.** The claim holds, with one condition "
+            "the lecture does not state: the forget gate must *start* open. The LSTM keeps "
+            "the clue across "
+            f"{far} words where the RNN loses it, and it does so for the reason the lecture "
+            "gives — a forget gate held near 1 passes the cell state on almost unchanged, and "
+            "the gradient flows back along the same path. With the common b_f = 1 the gate "
+            "starts at σ(1) ≈ 0.73 instead; the part of the clue (and of its gradient) that "
+            f"survives N steps shrinks like 0.73^N, about {scientific(0.731**far)} at "
+            f"N = {far}. That path is closed before training begins, and the LSTM then does "
+            "no better than the RNN. The gradients and gates measured below show exactly "
+            "this.",
+            "",
+        ]
+    else:
+        failed = [e for e in results["expectations"] if not e["held"]]
+        lines += [
+            "**What it means for the lecture's claim.** Not everything went as we expected; "
+            "the following expectations did **not** hold:",
+            "",
+            *[f"- {e['claim']}: measured {e['measured']}." for e in failed],
+            "",
+            "The sections below give the full table and what the gates and gradients did, so "
+            "the reader can judge the claim on the measurement rather than on the slogan.",
+            "",
+        ]
+    return lines
+
+
+def _expectations(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Expectations, checked",
+        "",
+        "We wrote these down before the sweep; the command checks each against the results.",
+        "",
+        "| expectation | measured | held? |",
+        "|---|---|---|",
+    ]
+    for e in results["expectations"]:
+        lines.append(f"| {e['claim']} | {e['measured']} | {'yes' if e['held'] else '**no**'} |")
+    return [*lines, ""]
+
+
+def _table(results: dict[str, Any]) -> list[str]:
+    fillers = results["sweep"]["fillers"]
+    seeds = len(results["sweep"]["seeds"])
+    lines = [
+        "## Accuracy against distance",
+        "",
+        "Test accuracy per cell and distance N: the mean over "
+        f"{seeds} seeds, its 95 % interval (Student t, clipped to [0, 1]), and how many seeds "
+        f"reached {results['statistics']['success_threshold']:g} (the success rate). Chance is "
+        f"1/{results['task']['n_classes']} = {results['task']['chance']:.3f}.",
+        "",
+        "| cell, initialisation | " + " | ".join(f"N = {n}" for n in fillers) + " |",
+        "|---|" + "---|" * len(fillers),
+    ]
+    for v in results["variants"]:
+        cells = []
+        for n in fillers:
+            point = _point(results, v["name"], n)
+            low, high = point["ci95"]
+            cells.append(
+                f"{point['mean']:.2f} [{low:.2f}, {high:.2f}] · {point['successes']}/{seeds}"
+            )
+        lines.append(f"| {v['label']} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _mechanism(results: dict[str, Any], figures: str) -> list[str]:
+    if not _has(results, "rnn", "lstm_bf1", "lstm_chrono") or not results["diagnostics"]:
+        return []
+    n = results["sweep"]["diagnostic_filler"]
+    seeds = len(results["sweep"]["seeds"])
+    g = {
+        (v, m): _clue_gradient(results, v, s, m)
+        for v, s in (("rnn", "h"), ("lstm_bf1", "C"), ("lstm_chrono", "C"))
+        for m in ("init", "trained")
+    }
+    f_bf1 = _keep(results, "lstm_bf1", "init", "filler_mean")
+    f_chrono = _keep(results, "lstm_chrono", "init", "filler_mean")
+    f_chrono_trained = _keep(results, "lstm_chrono", "trained", "filler_mean")
+    f_bf1_trained = _keep(results, "lstm_bf1", "trained", "filler_mean")
+    level = 0.01
+    units = {
+        (v, m): _units_keeping(results, v, m, level)
+        for v in ("lstm_bf1", "lstm_chrono")
+        for m in ("init", "trained")
+    }
+    h = len(f_bf1)
+    return [
+        "## Why: the forget gate and the gradient",
+        "",
+        f"For the runs at N = {n} (all {seeds} seeds) we ran each cell on "
+        f"{results['sweep']['diagnostic_batch']} held-out sequences before and after training, "
+        "read the forget gates from the kernel's forward cache, and chained the kernel's "
+        "one-step backward (`step_backward`) from the read-out back to the clue to get the "
+        "gradient of one sequence's loss ℓ with respect to every state (float64, so that "
+        "tiny values still show). Medians over seeds below; thin lines in the figures are "
+        "single seeds.",
+        "",
+        f"![Gradient norm against distance from the question, before and after training, for "
+        f"the RNN's hidden state and the LSTM's cell state with b_f = 1 and with chrono]"
+        f"({figures}/gradient-norms.svg)",
+        "",
+        f"- **Before training**, the gradient that reaches the clue is "
+        f"{scientific(g[('rnn', 'init')])} for the RNN (‖∂ℓ/∂h‖), "
+        f"{scientific(g[('lstm_bf1', 'init')])} for the LSTM with b_f = 1 (‖∂ℓ/∂C‖) and "
+        f"{scientific(g[('lstm_chrono', 'init')])} for the LSTM with chrono. Both the RNN and "
+        "the b_f = 1 LSTM lose the signal geometrically, step by step; with chrono the cell "
+        "state passes it on.",
+        f"- **After training** it is {scientific(g[('rnn', 'trained')])} (RNN), "
+        f"{scientific(g[('lstm_bf1', 'trained')])} (b_f = 1) and "
+        f"{scientific(g[('lstm_chrono', 'trained')])} (chrono).",
+        "",
+        f"![Mean forget gate over the filler steps per unit, and the product of the forget "
+        f"gate over the fillers, before and after training, b_f = 1 and chrono]"
+        f"({figures}/forget-gate.svg)",
+        "",
+        f"- **The forget gate over the filler steps.** With b_f = 1 every unit starts with "
+        f"f between {min(f_bf1):.2f} and {max(f_bf1):.2f} — close to σ(1) ≈ 0.73 — so no unit "
+        f"of {h} keeps even 1 % of the clue across {n} fillers (median "
+        f"{units[('lstm_bf1', 'init')]:.0f} units). Chrono starts the units at spread-out "
+        f"time scales, f from {min(f_chrono):.2f} to {max(f_chrono):.2f}, and "
+        f"{units[('lstm_chrono', 'init')]:.0f} units keep at least 1 % of the clue before any "
+        "training.",
+        f"- **After training** the most-keeping unit has f = {max(f_chrono_trained):.3f} over "
+        f"the fillers with chrono ({units[('lstm_chrono', 'trained')]:.0f} units keep ≥ 1 %), "
+        f"and f = {max(f_bf1_trained):.3f} with b_f = 1 "
+        f"({units[('lstm_bf1', 'trained')]:.0f} units keep ≥ 1 %). Training did not open a "
+        "gate that the initialisation had closed: with no gradient reaching the clue there is "
+        "nothing that tells the gate to open.",
+        "",
+    ]
+
+
+def _curves(results: dict[str, Any], figures: str) -> list[str]:
+    train = results["train"]
+    return [
+        "## How the runs learned",
+        "",
+        f"![Validation accuracy during training at the two longest distances, one line per "
+        f"seed]({figures}/learning-curves.svg)",
+        "",
+        "A run sits at chance and then jumps, often within a few hundred steps, to perfect "
+        "accuracy — or never jumps within the budget of "
+        f"{train['steps']} steps. A line ends where its run stopped early "
+        f"({train['early_stop']}).",
+        "",
+    ]
+
+
+def _setup(results: dict[str, Any]) -> list[str]:
+    task = results["task"]
+    train = results["train"]
+    inits = results["initialisations"]
+    states = ", ".join(task["states"])
+    languages = ", ".join(task["languages"])
+    fillers = ", ".join(f'"{w}"' for w in task["fillers"][:6])
+    timing = results.get("timing") or {}
+    load = timing.get("load_average_before")
+    lines = [
+        "## How it was measured",
+        "",
+        f"**The task.** A sequence opens with one of K = {task['n_classes']} states ({states}), "
+        f"continues with N filler words drawn uniformly from {len(task['fillers'])} words of "
+        f"the garment-business clause ({fillers}, …) and closes with *{task['query']}*. The "
+        f"label is the state's language ({languages}). Fillers never name a state, so the only "
+        f"clue is the first token, N + 1 steps before the answer. Tokens are one-hot (input "
+        f"size {task['input_size']}).",
+        "",
+        f"**The model.** A generated kernel with H = {train['hidden_size']} units reads the "
+        f"sequence from a zero state; a softmax layer reads the hidden state after the last "
+        f"step. Training uses the kernels' own `forward` and `backward`.",
+        "",
+        f"**Training, the same for every cell.** Adam (step {train['lr']:g}, β = "
+        f"({train['betas'][0]:g}, {train['betas'][1]:g}), ε = {train['eps']:g}), global "
+        f"gradient norm clipped to {train['clip']:g}, {train['batch_size']} fresh sequences "
+        f"per step, at most {train['steps']} steps, {train['dtype']}. Every "
+        f"{train['check_every']} steps the accuracy on {train['validation_size']} held-out "
+        f"validation sequences is recorded; a run stops early once {train['stop_after']} "
+        "checkpoints in a row were perfect (1.0), since nothing is left to learn. The reported "
+        f"accuracy is measured once at the end on {train['test_size']} other held-out test "
+        "sequences (the same sets for every cell and seed).",
+        "",
+        "**Initialisations.** Every parameter first comes from the kernel's `init_params` "
+        "(uniform in ±1/√H); then:",
+        "",
+    ]
+    for name, text in inits.items():
+        lines.append(f"- `{name}`: {text}.")
+    lines += [
+        "",
+        "Chrono (Tallec & Ollivier, 2018) gives each unit its own starting memory time scale "
+        "of u steps, spread up to the sequence length. For the GRU we applied it to the gate "
+        "that keeps the old state. In lstm_sym's `gru` (Cho et al.'s form) that is 1 − z, "
+        "since h = (1 − z)·h_prev + z·h̃, so chrono sets b_z = −log u; in the torch form "
+        "`gru_torch`, where z keeps, it would be b_z = +log u. The GRU's and the coupled "
+        "LSTM's write gate is one minus the keep gate, so chrono's b_i = −b_f holds there by "
+        "construction. The reset gate keeps its default bias.",
+        "",
+        f"**Statistics.** {results['statistics']['interval']}; success rate: "
+        f"{results['statistics']['success_rate']}. With 5 seeds an interval is wide, and a "
+        "point where every seed agrees has an interval of zero width: read the success counts "
+        "alongside.",
+        "",
+    ]
+    if timing:
+        lines += [
+            f"**Cost.** The sweep of {timing['runs']} runs took "
+            f"{timing['wall_s'] / 60:.1f} minutes of wall time with {timing['jobs']} worker "
+            f"processes on a {timing['cpu_count']}-core machine"
+            + (
+                f" shared with other work (load average {load[0]:.1f} when it started)"
+                if load
+                else ""
+            )
+            + ".",
+            "",
+        ]
+    return lines
+
+
+def _limits(results: dict[str, Any]) -> list[str]:
+    return [
+        "## What this does and does not show",
+        "",
+        "- It shows that on this task, with the same small budget for every cell, an LSTM can "
+        "bridge a long gap that a plain RNN cannot — when its forget gate starts open. The "
+        "advantage is the forget gate; the initialisation decides whether the gate gets to "
+        "use it.",
+        "- It does not rank cells in general: the network is small, the budget is fixed, and "
+        "5 seeds per point give wide intervals. A cell that fails here might succeed with "
+        "more steps or more units.",
+        "- The b_f = 1 result is kept on purpose: it is the ablation that shows the "
+        "mechanism. An earlier version of this page used b_f = 1 for every gated cell and "
+        "found the LSTM no better than the RNN; that was a finding about the initialisation, "
+        "not about the LSTM.",
+        "",
+    ]
+
+
+def render_page(results: dict[str, Any], figures: str) -> str:
+    """Return the experiment page as Markdown.
+
+    Parameters
+    ----------
+    results : dict
+        The content of ``results.json`` (rounded, as stored).
+    figures : str
+        Path of the figures folder relative to the page, POSIX separators.
+
+    Returns
+    -------
+    str
+        The page, ending with a newline.
+    """
+    command = results["command"]
+    lines = [
+        "<!-- Generated from results.json by `lstm-sym experiment long-context` — do not edit. -->",
+        "",
+        "# Far context, measured",
+        "",
+    ]
+    if results.get("quick"):
+        lines += [
+            '!!! warning "Smoke test"',
+            "    This page was written by `--quick`: tiny models, a few dozen steps. Its numbers "
+            "are a smoke test, not a result.",
+            "",
+        ]
+    lines += _lead(results)
+    lines += [
+        f"![Test accuracy against the number of filler words, mean and 95 % interval over "
+        f"seeds, one line per cell]({figures}/accuracy.svg)",
+        "",
+    ]
+    lines += _table(results)
+    lines += _expectations(results)
+    lines += _mechanism(results, figures)
+    lines += _curves(results, figures)
+    lines += _setup(results)
+    lines += _limits(results)
+    lines += [
+        "## Reproduce",
+        "",
+        "```bash",
+        "lstm-sym experiment long-context            # this page, its figures and results.json",
+        "lstm-sym experiment long-context --quick    # a smoke test in seconds, temporary folder",
+        "```",
+        "",
+        f"The page was written by `{command}` from [`results.json`]({figures}/results.json), "
+        "which also holds every per-seed accuracy, the learning curves, the diagnostics and "
+        "all settings.",
+        "",
+    ]
+    return "\n".join(lines)
