@@ -53,6 +53,24 @@ def _clue_gradient(results: dict[str, Any], variant: str, state: str, moment: st
     )
 
 
+def _decay_per_step(results: dict[str, Any], variant: str, state: str, moment: str) -> float:
+    """Median over seeds of the per-step factor of the gradient norm over the filler steps.
+
+    The geometric mean of ``‖∂ℓ/∂s‖`` at the clue over its value one step before the
+    question, over the ``N`` steps in between.
+    """
+    factors = []
+    for d in results["diagnostics"][variant]:
+        norms = d[moment]["gradient_norms"][state]
+        near, clue = norms[1], norms[-1]
+        steps = len(norms) - 2
+        if near > 0 and clue > 0:
+            factors.append((clue / near) ** (1 / steps))
+        else:
+            factors.append(0.0)
+    return _median(factors)
+
+
 def _keep(results: dict[str, Any], variant: str, moment: str, key: str) -> list[float]:
     """Per rank of unit, the median over seeds of a keep-gate summary list."""
     rows = [d[moment]["keep_gate"][key] for d in results["diagnostics"][variant]]
@@ -74,7 +92,6 @@ def _has(results: dict[str, Any], *variants: str) -> bool:
 
 def _lead(results: dict[str, Any]) -> list[str]:
     far = max(results["sweep"]["fillers"])
-    held = {e["id"]: e["held"] for e in results["expectations"]}
     lines = [
         "The lecture motivates the LSTM with two sentences: in *I live in Gujarat & I know …* "
         "the clue sits next to the blank; in *I live in Gujarat & I own a garment business "
@@ -101,10 +118,25 @@ def _lead(results: dict[str, Any]) -> list[str]:
         f"- the plain RNN succeeded in {_outcome(results, 'rnn', far)}.",
         "",
     ]
-    chrono_ok = held.get(f"lstm_chrono_at_{far}", False)
-    rnn_fails = held.get(f"rnn_at_{far}", False)
-    bf1_fails = held.get(f"lstm_bf1_at_{far}", False)
-    if chrono_ok and rnn_fails and bf1_fails:
+    others = [
+        (name, text)
+        for name, text in (
+            ("lstm_bf0", "the LSTM with b_f = 0"),
+            ("gru_chrono", "the GRU with chrono on its update gate"),
+            ("coupled_lstm_chrono", "the LSTM with coupled gates and chrono"),
+        )
+        if name in results["accuracy"]
+    ]
+    if others:
+        lines += [
+            "For comparison, "
+            + "; ".join(
+                f"{text} succeeded in {_outcome(results, name, far)}" for name, text in others
+            )
+            + ".",
+            "",
+        ]
+    if _story_holds(results):
         lines += [
             "**What it means for the lecture's claim.** The claim holds, with one condition "
             "the lecture does not state: the forget gate must *start* open. The LSTM keeps "
@@ -184,6 +216,11 @@ def _mechanism(results: dict[str, Any], figures: str) -> list[str]:
         for v, s in (("rnn", "h"), ("lstm_bf1", "C"), ("lstm_chrono", "C"))
         for m in ("init", "trained")
     }
+    decay = {
+        (v, m): _decay_per_step(results, v, s, m)
+        for v, s in (("rnn", "h"), ("lstm_bf1", "C"), ("lstm_chrono", "C"))
+        for m in ("init", "trained")
+    }
     f_bf1 = _keep(results, "lstm_bf1", "init", "filler_mean")
     f_chrono = _keep(results, "lstm_chrono", "init", "filler_mean")
     f_chrono_trained = _keep(results, "lstm_chrono", "trained", "filler_mean")
@@ -213,46 +250,69 @@ def _mechanism(results: dict[str, Any], figures: str) -> list[str]:
         f"- **Before training**, the gradient that reaches the clue is "
         f"{scientific(g[('rnn', 'init')])} for the RNN (‖∂ℓ/∂h‖), "
         f"{scientific(g[('lstm_bf1', 'init')])} for the LSTM with b_f = 1 (‖∂ℓ/∂C‖) and "
-        f"{scientific(g[('lstm_chrono', 'init')])} for the LSTM with chrono. Both the RNN and "
-        "the b_f = 1 LSTM lose the signal geometrically, step by step; with chrono the cell "
-        "state passes it on.",
+        f"{scientific(g[('lstm_chrono', 'init')])} for the LSTM with chrono: going back one "
+        f"step multiplies it by about {decay[('rnn', 'init')]:.2f}, "
+        f"{decay[('lstm_bf1', 'init')]:.2f} and {decay[('lstm_chrono', 'init')]:.2f} "
+        "respectively (geometric mean over the fillers), so with chrono "
+        f"{scientific(g[('lstm_chrono', 'init')] / max(g[('lstm_bf1', 'init')], 1e-300))} "
+        "times more gradient reaches the clue than with b_f = 1.",
         f"- **After training** it is {scientific(g[('rnn', 'trained')])} (RNN), "
         f"{scientific(g[('lstm_bf1', 'trained')])} (b_f = 1) and "
-        f"{scientific(g[('lstm_chrono', 'trained')])} (chrono).",
+        f"{scientific(g[('lstm_chrono', 'trained')])} (chrono); per step "
+        f"{decay[('rnn', 'trained')]:.2f}, {decay[('lstm_bf1', 'trained')]:.2f} and "
+        f"{decay[('lstm_chrono', 'trained')]:.2f}.",
         "",
         f"![Mean forget gate over the filler steps per unit, and the product of the forget "
         f"gate over the fillers, before and after training, b_f = 1 and chrono]"
         f"({figures}/forget-gate.svg)",
         "",
         f"- **The forget gate over the filler steps.** With b_f = 1 every unit starts with "
-        f"f between {min(f_bf1):.2f} and {max(f_bf1):.2f} — close to σ(1) ≈ 0.73 — so no unit "
-        f"of {h} keeps even 1 % of the clue across {n} fillers (median "
-        f"{units[('lstm_bf1', 'init')]:.0f} units). Chrono starts the units at spread-out "
-        f"time scales, f from {min(f_chrono):.2f} to {max(f_chrono):.2f}, and "
+        f"f between {min(f_bf1):.2f} and {max(f_bf1):.2f}, close to σ(1) ≈ 0.73, and "
+        f"{units[('lstm_bf1', 'init')]:.0f} of {h} units keep at least 1 % of the clue across "
+        f"the {n} fillers. Chrono starts the units at spread-out time scales, f from "
+        f"{min(f_chrono):.2f} to {max(f_chrono):.2f}, and "
         f"{units[('lstm_chrono', 'init')]:.0f} units keep at least 1 % of the clue before any "
-        "training.",
+        "training (medians over seeds).",
         f"- **After training** the most-keeping unit has f = {max(f_chrono_trained):.3f} over "
         f"the fillers with chrono ({units[('lstm_chrono', 'trained')]:.0f} units keep ≥ 1 %), "
         f"and f = {max(f_bf1_trained):.3f} with b_f = 1 "
-        f"({units[('lstm_bf1', 'trained')]:.0f} units keep ≥ 1 %). Training did not open a "
-        "gate that the initialisation had closed: with no gradient reaching the clue there is "
-        "nothing that tells the gate to open.",
+        f"({units[('lstm_bf1', 'trained')]:.0f} units keep ≥ 1 %). "
+        + _after_training_reading(results, units),
         "",
     ]
 
 
+def _after_training_reading(results: dict[str, Any], units: dict[tuple[str, str], float]) -> str:
+    """One sentence on what training did to the b_f = 1 gates, chosen by the numbers."""
+    n = results["sweep"]["diagnostic_filler"]
+    bf1 = _point(results, "lstm_bf1", n)
+    if units[("lstm_bf1", "trained")] == 0 and bf1["success_rate"] == 0:
+        return (
+            "Training did not open a gate that the initialisation had closed: with almost no "
+            "gradient reaching the clue, nothing tells the forget gate to open, and none of "
+            f"the b_f = 1 runs solved N = {n}."
+        )
+    if bf1["success_rate"] == 0:
+        return f"None of the b_f = 1 runs solved N = {n}."
+    return (
+        f"With b_f = 1, {bf1['successes']} of {len(bf1['per_seed'])} runs solved N = {n}: "
+        "there training opened the gate that the initialisation had left nearly closed."
+    )
+
+
 def _curves(results: dict[str, Any], figures: str) -> list[str]:
     train = results["train"]
+    far = max(results["sweep"]["fillers"])
     return [
         "## How the runs learned",
         "",
-        f"![Validation accuracy during training at the two longest distances, one line per "
-        f"seed]({figures}/learning-curves.svg)",
+        f"![Validation accuracy during training at N = {far}, one panel per cell, one line "
+        f"per seed]({figures}/learning-curves.svg)",
         "",
-        "A run sits at chance and then jumps, often within a few hundred steps, to perfect "
-        "accuracy — or never jumps within the budget of "
-        f"{train['steps']} steps. A line ends where its run stopped early "
-        f"({train['early_stop']}).",
+        f"Validation accuracy during training at N = {far}, one line per seed. A run that "
+        "learns the task sits at chance and then jumps; one that does not stays near chance "
+        f"for the whole budget of {train['steps']} steps. A line ends where its run stopped "
+        f"early ({train['early_stop']}).",
         "",
     ]
 
@@ -266,6 +326,9 @@ def _setup(results: dict[str, Any]) -> list[str]:
     fillers = ", ".join(f'"{w}"' for w in task["fillers"][:6])
     timing = results.get("timing") or {}
     load = timing.get("load_average_before")
+    after = timing.get("load_average_after")
+    seeds = len(results["sweep"]["seeds"])
+    threshold = results["statistics"]["success_threshold"]
     lines = [
         "## How it was measured",
         "",
@@ -294,8 +357,8 @@ def _setup(results: dict[str, Any]) -> list[str]:
         "(uniform in ±1/√H); then:",
         "",
     ]
-    for name, text in inits.items():
-        lines.append(f"- `{name}`: {text}.")
+    for name in dict.fromkeys(v["init"] for v in results["variants"]):
+        lines.append(f"- `{name}`: {inits[name]}.")
     lines += [
         "",
         "Chrono (Tallec & Ollivier, 2018) gives each unit its own starting memory time scale "
@@ -306,10 +369,11 @@ def _setup(results: dict[str, Any]) -> list[str]:
         "LSTM's write gate is one minus the keep gate, so chrono's b_i = −b_f holds there by "
         "construction. The reset gate keeps its default bias.",
         "",
-        f"**Statistics.** {results['statistics']['interval']}; success rate: "
-        f"{results['statistics']['success_rate']}. With 5 seeds an interval is wide, and a "
-        "point where every seed agrees has an interval of zero width: read the success counts "
-        "alongside.",
+        f"**Statistics.** Per point, the {seeds} test accuracies give a mean and a 95 % "
+        "Student-t interval, mean ± t(0.975, n − 1)·s/√n, clipped to [0, 1]; the success "
+        f"rate is the fraction of seeds with accuracy ≥ {threshold:g}. With {seeds} seeds an "
+        "interval is wide, and where every seed agrees it has zero width: read the success "
+        "counts alongside.",
         "",
     ]
     if timing:
@@ -318,8 +382,10 @@ def _setup(results: dict[str, Any]) -> list[str]:
             f"{timing['wall_s'] / 60:.1f} minutes of wall time with {timing['jobs']} worker "
             f"processes on a {timing['cpu_count']}-core machine"
             + (
-                f" shared with other work (load average {load[0]:.1f} when it started)"
-                if load
+                f" shared with other work (1-minute load average {load[0]:.1f} when it "
+                f"started and {after[0]:.1f} when it ended; a load above {timing['jobs']} "
+                "means the workers waited for the CPU)"
+                if load and after
                 else ""
             )
             + ".",
@@ -328,23 +394,39 @@ def _setup(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _story_holds(results: dict[str, Any]) -> bool:
+    """Whether chrono solved the longest N while the RNN and the b_f = 1 LSTM failed."""
+    far = max(results["sweep"]["fillers"])
+    held = {e["id"]: e["held"] for e in results["expectations"]}
+    return all(held.get(f"{name}_at_{far}", False) for name in ("lstm_chrono", "rnn", "lstm_bf1"))
+
+
 def _limits(results: dict[str, Any]) -> list[str]:
-    return [
-        "## What this does and does not show",
-        "",
-        "- It shows that on this task, with the same small budget for every cell, an LSTM can "
-        "bridge a long gap that a plain RNN cannot — when its forget gate starts open. The "
-        "advantage is the forget gate; the initialisation decides whether the gate gets to "
-        "use it.",
+    seeds = len(results["sweep"]["seeds"])
+    lines = ["## What this does and does not show", ""]
+    if _story_holds(results):
+        lines.append(
+            "- It shows that on this task, with the same small budget for every cell, an LSTM "
+            "bridges a gap that a plain RNN does not — when its forget gate starts open. The "
+            "advantage is the forget gate; the initialisation decides whether the gate gets "
+            "to use it."
+        )
+    else:
+        lines.append(
+            "- It does not show the lecture's claim in the form we expected: see the "
+            "expectations above that did not hold."
+        )
+    lines += [
         "- It does not rank cells in general: the network is small, the budget is fixed, and "
-        "5 seeds per point give wide intervals. A cell that fails here might succeed with "
-        "more steps or more units.",
+        f"{seeds} seeds per point give wide intervals. A cell that fails here might succeed "
+        "with more steps or more units.",
         "- The b_f = 1 result is kept on purpose: it is the ablation that shows the "
         "mechanism. An earlier version of this page used b_f = 1 for every gated cell and "
-        "found the LSTM no better than the RNN; that was a finding about the initialisation, "
-        "not about the LSTM.",
+        "found the LSTM no better than the RNN; the b_f = 1 row above is that finding, now "
+        "next to the initialisation that changes it.",
         "",
     ]
+    return lines
 
 
 def render_page(results: dict[str, Any], figures: str) -> str:
