@@ -90,6 +90,17 @@ def _has(results: dict[str, Any], *variants: str) -> bool:
     return all(v in results["accuracy"] for v in variants)
 
 
+def _first_failure(results: dict[str, Any], variant: str, subject: str) -> str:
+    """A sentence naming the shortest N at which most seeds of ``variant`` failed, if any."""
+    for n in results["sweep"]["fillers"]:
+        point = _point(results, variant, n)
+        if point["success_rate"] < 0.5:
+            seeds = len(point["per_seed"])
+            failed = seeds - point["successes"]
+            return f" {subject} already fails at N = {n} in {failed} of {seeds} seeds."
+    return ""
+
+
 def _lead(results: dict[str, Any]) -> list[str]:
     far = max(results["sweep"]["fillers"])
     lines = [
@@ -146,9 +157,14 @@ def _lead(results: dict[str, Any]) -> list[str]:
             "the gradient flows back along the same path. With the common b_f = 1 the gate "
             "starts at σ(1) ≈ 0.73 instead; the part of the clue (and of its gradient) that "
             f"survives N steps shrinks like 0.73^N, about {scientific(0.731**far)} at "
-            f"N = {far}. That path is closed before training begins, and the LSTM then does "
-            "no better than the RNN. The gradients and gates measured below show exactly "
-            "this.",
+            f"N = {far}. That path is closed before training begins, and the LSTM then fails "
+            f"at N = {far} as the RNN does (mean accuracy "
+            f"{_point(results, 'lstm_bf1', far)['mean']:.2f} against the RNN's "
+            f"{_point(results, 'rnn', far)['mean']:.2f}; chance is "
+            f"{results['task']['chance']:.3f})."
+            + _first_failure(results, "lstm_bf1", "With b_f = 1 the LSTM")
+            + _first_failure(results, "rnn", "The RNN")
+            + " The gradients and gates measured below show the mechanism.",
             "",
         ]
     else:

@@ -126,12 +126,13 @@ def _learning_curves(results: dict[str, Any], path: Path) -> Path:
     return _save(figure, path)
 
 
-#: Variant and state of every line of the gradient figure, with the state's name in the legend.
+#: Variant, state and line style of every line of the gradient figure (the GRU dashed, so
+#: that the chrono LSTM's line stays visible where the two coincide).
 _GRADIENT_LINES = (
-    ("rnn", "h"),
-    ("lstm_bf1", "C"),
-    ("lstm_chrono", "C"),
-    ("gru_chrono", "h"),
+    ("rnn", "h", "-"),
+    ("lstm_bf1", "C", "-"),
+    ("lstm_chrono", "C", "-"),
+    ("gru_chrono", "h", "--"),
 )
 
 
@@ -139,13 +140,13 @@ def _gradient_norms(results: dict[str, Any], path: Path) -> Path:
     labels = _labels(results)
     diagnostics = results["diagnostics"]
     n = results["sweep"]["diagnostic_filler"]
-    lines = [(v, s) for v, s in _GRADIENT_LINES if v in diagnostics]
+    lines = [(v, s, dash) for v, s, dash in _GRADIENT_LINES if v in diagnostics]
     figure = _figure(7.0)
     panels = figure.subplots(2, 1, sharex=True, sharey=True)
     for axes, moment, title in zip(
         panels, ("init", "trained"), ("before training", "after training"), strict=True
     ):
-        for name, state in lines:
+        for name, state, dash in lines:
             style = _style(name)
             per_seed = np.array(
                 [d[moment]["gradient_norms"][state] for d in diagnostics[name]], dtype=float
@@ -163,6 +164,7 @@ def _gradient_norms(results: dict[str, Any], path: Path) -> Path:
                 distance,
                 np.maximum(np.median(per_seed, axis=0), floor),
                 color=style["color"],
+                linestyle=dash,
                 linewidth=2,
                 label=f"{labels[name]}: ‖∂ℓ/∂{state}‖" if moment == "init" else None,
             )
