@@ -37,10 +37,10 @@ def _point(results: dict[str, Any], variant: str, n: int | str) -> dict[str, Any
 def _outcome(results: dict[str, Any], variant: str, n: int | str) -> str:
     point = _point(results, variant, n)
     low, high = point["ci95"]
-    return (
-        f"{point['successes']} of {len(point['per_seed'])} seeds "
-        f"(mean accuracy {point['mean']:.2f}, 95 % CI {low:.2f}–{high:.2f})"
-    )
+    seeds = f"{point['successes']} of {len(point['per_seed'])} seeds"
+    if point["min"] == point["max"]:
+        return f"{seeds} (accuracy {point['mean']:.2f} in every seed)"
+    return f"{seeds} (mean accuracy {point['mean']:.2f}, 95 % CI {low:.2f}–{high:.2f})"
 
 
 def _median(values: list[float]) -> float:
@@ -156,7 +156,7 @@ def _lead(results: dict[str, Any]) -> list[str]:
             "gives — a forget gate held near 1 passes the cell state on almost unchanged, and "
             "the gradient flows back along the same path. With the common b_f = 1 the gate "
             "starts at σ(1) ≈ 0.73 instead; the part of the clue (and of its gradient) that "
-            f"survives N steps shrinks like 0.73^N, about {scientific(0.731**far)} at "
+            f"survives N steps shrinks like 0.73<sup>N</sup>, about {scientific(0.731**far)} at "
             f"N = {far}. That path is closed before training begins, and the LSTM then fails "
             f"at N = {far} as the RNN does (mean accuracy "
             f"{_point(results, 'lstm_bf1', far)['mean']:.2f} against the RNN's "
@@ -202,9 +202,10 @@ def _table(results: dict[str, Any]) -> list[str]:
     lines = [
         "## Accuracy against distance",
         "",
-        "Test accuracy per cell and distance N: the mean over "
-        f"{seeds} seeds, its 95 % interval (Student t, clipped to [0, 1]), and how many seeds "
-        f"reached {results['statistics']['success_threshold']:g} (the success rate). Chance is "
+        f"Each entry: the mean test accuracy over {seeds} seeds (its 95 % interval: Student t, "
+        "clipped to [0, 1]) · how many seeds reached "
+        f"{results['statistics']['success_threshold']:g} (the success rate). "
+        "Chance is "
         f"1/{results['task']['n_classes']} = {results['task']['chance']:.3f}.",
         "",
         "| cell, initialisation | " + " | ".join(f"N = {n}" for n in fillers) + " |",
@@ -216,7 +217,7 @@ def _table(results: dict[str, Any]) -> list[str]:
             point = _point(results, v["name"], n)
             low, high = point["ci95"]
             cells.append(
-                f"{point['mean']:.2f} [{low:.2f}, {high:.2f}] · {point['successes']}/{seeds}"
+                f"{point['mean']:.2f} ({low:.2f}–{high:.2f}) · {point['successes']}/{seeds}"
             )
         lines.append(f"| {v['label']} | " + " | ".join(cells) + " |")
     return [*lines, ""]
