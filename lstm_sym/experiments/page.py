@@ -334,6 +334,11 @@ def _curves(results: dict[str, Any], figures: str) -> list[str]:
     ]
 
 
+def _duration(seconds: float) -> str:
+    """``"42 s"`` below two minutes, ``"12.3 minutes"`` above."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} minutes"
+
+
 def _setup(results: dict[str, Any]) -> list[str]:
     task = results["task"]
     train = results["train"]
@@ -396,7 +401,7 @@ def _setup(results: dict[str, Any]) -> list[str]:
     if timing:
         lines += [
             f"**Cost.** The sweep of {timing['runs']} runs took "
-            f"{timing['wall_s'] / 60:.1f} minutes of wall time with {timing['jobs']} worker "
+            f"{_duration(timing['wall_s'])} of wall time with {timing['jobs']} worker "
             f"processes on a {timing['cpu_count']}-core machine"
             + (
                 f" shared with other work (1-minute load average {load[0]:.1f} when it "
@@ -405,7 +410,14 @@ def _setup(results: dict[str, Any]) -> list[str]:
                 if load and after
                 else ""
             )
-            + ".",
+            + "."
+            + (
+                f" The workers used {_duration(timing['cpu_s'])} of CPU time in all, so on "
+                f"{timing['jobs']} otherwise idle cores the sweep takes about "
+                f"{_duration(timing['cpu_s'] / timing['jobs'])}."
+                if "cpu_s" in timing
+                else ""
+            ),
             "",
         ]
     return lines
