@@ -1,8 +1,11 @@
-"""Tests of the long-context experiment: task, read-out, optimiser, command, committed results."""
+"""Tests of the long-context experiment: task, initialisations, statistics, command, results."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,22 +13,35 @@ import numpy as np
 import pytest
 
 from lstm_sym.cli import main
+from lstm_sym.experiments import long_context
 from lstm_sym.experiments.adam import Adam, clip_global_norm, global_norm
-from lstm_sym.experiments.long_context import QUICK, RESULTS_FILE
+from lstm_sym.experiments.initialisation import apply_init, chrono_bias
+from lstm_sym.experiments.long_context import PAGE_FILE, QUICK, RESULTS_FILE, VARIANTS, Progress
+from lstm_sym.experiments.page import render_page
 from lstm_sym.experiments.plots import PLOT_FILES
 from lstm_sym.experiments.readout import readout_loss
+from lstm_sym.experiments.stats import success_rate, t_critical_95, t_interval_95
 from lstm_sym.experiments.task import LongContextTask
+from lstm_sym.kernels import load_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "docs" / "experiments" / "long-context"
 
 
 @pytest.fixture(scope="module")
-def quick_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Run the quick sweep once into a temporary folder."""
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Run the quick sweep once into a temporary folder; return it and what was printed."""
     out = tmp_path_factory.mktemp("quick")
-    assert main(["experiment", "long-context", "--quick", "--out", str(out)]) == 0
-    return out
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["experiment", "long-context", "--quick", "--out", str(out)]) == 0
+    return out, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def quick_out(quick_run: tuple[Path, str]) -> Path:
+    """The folder the quick sweep wrote into."""
+    return quick_run[0]
 
 
 def test_task_shapes() -> None:
@@ -97,26 +113,80 @@ def test_clipping_caps_the_global_norm() -> None:
     np.testing.assert_allclose(clipped["a"] / clipped["b"][0], grads["a"] / grads["b"][0])
 
 
-def test_quick_command_writes_json_and_svgs(quick_out: Path) -> None:
-    """`lstm-sym experiment long-context --quick --out DIR` writes results.json and every SVG."""
+def test_quick_command_writes_json_svgs_and_page(quick_out: Path) -> None:
+    """`lstm-sym experiment long-context --quick --out DIR` writes results, every SVG, the page."""
     results = json.loads((quick_out / RESULTS_FILE).read_text(encoding="utf-8"))
     assert results["sweep"]["fillers"] == list(QUICK.fillers)
     for name in PLOT_FILES:
         text = (quick_out / name).read_text(encoding="utf-8")
         assert "<svg" in text and "</svg>" in text
+    page = (quick_out / PAGE_FILE).read_text(encoding="utf-8")
+    assert "](./accuracy.svg)" in page
 
 
-def test_quick_runs_are_byte_identical(quick_out: Path, tmp_path: Path) -> None:
-    """A second quick sweep writes the same bytes: seeded runs, rounded JSON, fixed salt."""
-    assert (
-        main(["experiment", "long-context", "--quick", "--out", str(tmp_path), "--jobs", "1"]) == 0
+def test_quick_prints_the_smoke_test_warning(quick_run: tuple[Path, str]) -> None:
+    """`--quick` says on standard output that its numbers are a smoke test, not a result."""
+    assert "smoke test, not a result" in quick_run[1]
+
+
+def test_quick_page_carries_the_smoke_test_warning(quick_out: Path) -> None:
+    """The page written by `--quick` says that it is a smoke test."""
+    assert "smoke test, not a result" in (quick_out / PAGE_FILE).read_text(encoding="utf-8")
+
+
+def test_results_keep_per_seed_accuracies_and_settings(quick_out: Path) -> None:
+    """results.json holds, per (variant, N), the per-seed accuracies, interval and success rate."""
+    results = json.loads((quick_out / RESULTS_FILE).read_text(encoding="utf-8"))
+    seeds = results["sweep"]["seeds"]
+    assert [v["name"] for v in results["variants"]] == [v.name for v in VARIANTS]
+    for variant in results["variants"]:
+        assert variant["init"] in results["initialisations"]
+        for n in results["sweep"]["fillers"]:
+            point = results["accuracy"][variant["name"]][str(n)]
+            assert len(point["per_seed"]) == len(seeds)
+            assert all(0.0 <= a <= 1.0 for a in point["per_seed"])
+            low, high = point["ci95"]
+            assert low <= point["mean"] <= high
+            assert point["success_rate"] == success_rate(point["per_seed"])
+            assert len(point["steps_run"]) == len(seeds)
+    for key in ("hidden_size", "batch_size", "steps", "lr", "clip", "check_every", "stop_after"):
+        assert key in results["train"]
+    assert {"wall_s", "jobs", "load_average_before"} <= set(results["timing"])
+
+
+def test_results_hold_gradients_and_forget_gates_before_and_after(quick_out: Path) -> None:
+    """The diagnostics have ‖∂ℓ/∂C_t‖ for the LSTMs, ‖∂ℓ/∂h_t‖ for the RNN and keep gates."""
+    results = json.loads((quick_out / RESULTS_FILE).read_text(encoding="utf-8"))
+    length = results["sweep"]["diagnostic_filler"] + 2
+    for moment in ("init", "trained"):
+        for seed_record in results["diagnostics"]["lstm_chrono"]:
+            assert len(seed_record[moment]["gradient_norms"]["C"]) == length
+            assert len(seed_record[moment]["keep_gate"]["filler_mean"]) == 8
+        rnn = results["diagnostics"]["rnn"][0][moment]
+        assert len(rnn["gradient_norms"]["h"]) == length
+        assert rnn["keep_gate"] is None
+
+
+def test_quick_runs_are_identical_apart_from_timing(quick_out: Path, tmp_path: Path) -> None:
+    """A second quick sweep writes the same results (timing aside) and the same SVG bytes."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = main(
+            ["experiment", "long-context", "--quick", "--out", str(tmp_path), "--jobs", "1"]
+        )
+    assert code == 0
+    first, second = (
+        json.loads((folder / RESULTS_FILE).read_text(encoding="utf-8"))
+        for folder in (quick_out, tmp_path)
     )
-    for name in (RESULTS_FILE, *PLOT_FILES):
+    first.pop("timing")
+    second.pop("timing")
+    assert first == second
+    for name in PLOT_FILES:
         assert (tmp_path / name).read_bytes() == (quick_out / name).read_bytes(), name
 
 
 def test_quick_without_out_leaves_committed_results(capsys: pytest.CaptureFixture[str]) -> None:
-    """`--quick` without `--out` writes into a temporary folder, never into docs/experiments."""
+    """`--quick` without `--out` writes into a temporary folder, never into docs/."""
     committed = COMMITTED / RESULTS_FILE
     before = committed.read_bytes() if committed.exists() else None
     assert main(["experiment", "long-context", "--quick"]) == 0
@@ -131,30 +201,130 @@ def test_quick_without_out_leaves_committed_results(capsys: pytest.CaptureFixtur
     assert (committed.read_bytes() if committed.exists() else None) == before
 
 
+def test_missing_matplotlib_stops_before_training(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without matplotlib the command exits 2 at once, naming the extra to install."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+
+    def no_training(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the sweep started")
+
+    monkeypatch.setattr(long_context, "run_sweep", no_training)
+    assert main(["experiment", "long-context", "--quick"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "pip install 'lstm_sym[docs]'" in captured.err
+
+
+def test_progress_writes_plain_lines_when_not_a_terminal() -> None:
+    """Progress into a log (not a TTY) writes one plain line per run, no carriage returns."""
+    stream = io.StringIO()
+    progress = Progress(3, stream)
+    for k in range(3):
+        progress.update(f"run {k}")
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue()
+    assert len(lines) == 3 and lines[-1].endswith("run 2") and "3/3" in lines[-1]
+
+
+def test_chrono_biases_lie_in_log_range() -> None:
+    """Chrono draws b = log u with u in [1, T_max − 1]: every bias in [0, log(T_max − 1)]."""
+    biases = chrono_bias(2000, 102, np.random.default_rng(0))
+    assert biases.min() >= 0.0 and biases.max() <= np.log(101.0)
+    assert biases.max() > np.log(90.0)  # the draws spread over the range
+    assert np.exp(biases).mean() == pytest.approx(51.0, rel=0.05)  # u uniform on [1, 101]
+
+
+def test_chrono_sets_input_bias_to_minus_forget_bias() -> None:
+    """Chrono on the LSTM sets b_f = log u per unit and b_i = −b_f; other biases untouched."""
+    kernel = load_kernel("lstm")
+    params = kernel.init_params(5, 16, seed=0)
+    b_C = params["b_C"].copy()
+    apply_init("lstm", params, "chrono", 12, np.random.default_rng(1))
+    assert np.all((params["b_f"] >= 0.0) & (params["b_f"] <= np.log(11.0)))
+    np.testing.assert_array_equal(params["b_i"], -params["b_f"])
+    np.testing.assert_array_equal(params["b_C"], b_C)
+
+
+def test_chrono_on_the_gru_opens_its_keep_gate() -> None:
+    """In lstm_sym's GRU (h = (1 − z)·h_prev + z·h̃) chrono sets b_z = −log u, so 1 − z keeps."""
+    kernel = load_kernel("gru")
+    params = kernel.init_params(5, 16, seed=0)
+    apply_init("gru", params, "chrono", 12, np.random.default_rng(1))
+    assert np.all((params["b_z"] <= 0.0) & (params["b_z"] >= -np.log(11.0)))
+    torch_form = load_kernel("gru_torch").init_params(5, 16, seed=0)
+    apply_init("gru_torch", torch_form, "chrono", 12, np.random.default_rng(1))
+    np.testing.assert_array_equal(torch_form["b_z"], -params["b_z"])
+
+
+def test_forget_bias_inits_set_b_f_exactly() -> None:
+    """`forget_bias_0` and `forget_bias_1` set every b_f to 0 and 1 and leave b_i alone."""
+    kernel = load_kernel("lstm")
+    for init, value in (("forget_bias_0", 0.0), ("forget_bias_1", 1.0)):
+        params = kernel.init_params(5, 16, seed=0)
+        b_i = params["b_i"].copy()
+        apply_init("lstm", params, init, 12, np.random.default_rng(1))
+        np.testing.assert_array_equal(params["b_f"], value)
+        np.testing.assert_array_equal(params["b_i"], b_i)
+
+
+def test_chrono_refuses_a_cell_without_a_keep_gate() -> None:
+    """Asking for chrono on the plain RNN is an error that names the cell."""
+    params = load_kernel("rnn").init_params(5, 4, seed=0)
+    with pytest.raises(ValueError, match="rnn"):
+        apply_init("rnn", params, "chrono", 12, np.random.default_rng(0))
+
+
+def test_t_interval_matches_a_hand_computation() -> None:
+    """For 0.2, 0.4, 0.6, 0.8, 1.0: mean 0.6, s = √0.1, t(0.975, 4) = 2.776 → 0.6 ± 0.39259."""
+    low, high = t_interval_95([0.2, 0.4, 0.6, 0.8, 1.0])
+    assert low == pytest.approx(0.207414, abs=1e-5)
+    assert high == pytest.approx(0.992586, abs=1e-5)
+
+
+def test_t_interval_is_clipped_to_the_accuracy_range() -> None:
+    """For 0, 1, 1 the half-width 4.303·0.57735/√3 = 1.434 exceeds the range: [0, 1]."""
+    assert t_interval_95([0.0, 1.0, 1.0]) == (0.0, 1.0)
+
+
+def test_t_interval_of_agreeing_seeds_has_zero_width() -> None:
+    """Seeds that all reach the same accuracy give an interval of zero width at that value."""
+    assert t_interval_95([1.0] * 5) == (1.0, 1.0)
+
+
+def test_t_critical_beyond_the_table_matches_published_values() -> None:
+    """Past 30 degrees of freedom the expansion gives t(0.975, 60) = 2.000, (120) = 1.980."""
+    assert t_critical_95(60) == pytest.approx(2.000, abs=1e-3)
+    assert t_critical_95(120) == pytest.approx(1.980, abs=1e-3)
+
+
+def test_success_rate_counts_seeds_at_or_above_095() -> None:
+    """0.95 counts as a success, 0.949 does not: two of 0.95, 0.949, 1.0, 0.1 → 0.5."""
+    assert success_rate([0.95, 0.949, 1.0, 0.1]) == 0.5
+
+
 def _committed() -> dict[str, Any]:
     return dict(json.loads((COMMITTED / RESULTS_FILE).read_text(encoding="utf-8")))
 
 
-def test_committed_results_have_the_fields_the_page_needs() -> None:
-    """The committed results hold per-seed accuracies, gradients, forget gates and the settings."""
+def test_committed_results_cover_the_sweep() -> None:
+    """The committed results hold 5+ seeds per (variant, N) for N = 10, 30, 100, 300."""
     results = _committed()
-    assert {"rnn", "lstm", "gru"} <= set(results["cells"])
-    assert results["sweep"]["fillers"] == [5, 10, 20, 50, 100]
-    assert len(results["sweep"]["seeds"]) >= 3
-    for cell in results["cells"]:
+    assert not results["quick"]
+    assert results["sweep"]["fillers"] == [10, 30, 100, 300]
+    assert len(results["sweep"]["seeds"]) >= 5
+    names = {v["name"] for v in results["variants"]}
+    assert {"rnn", "lstm_bf0", "lstm_bf1", "lstm_chrono", "gru_chrono"} <= names
+    for name in names:
         for n in results["sweep"]["fillers"]:
-            row = results["accuracy"][cell][str(n)]
-            assert len(row["per_seed"]) == len(results["sweep"]["seeds"])
-            assert {"mean", "std", "min", "max"} <= set(row)
-    for cell in ("rnn", "lstm"):
-        assert len(results["gradient_norms"][cell]) == len(results["sweep"]["seeds"])
-        for moment in ("init", "trained"):
-            norms = results["gradient_norms"][cell][0][moment]["h"]
-            assert len(norms) == results["sweep"]["diagnostic_filler"] + 2
-    assert "mean_f" in results["forget_gate"]["lstm"][0]
-    for key in ("hidden_size", "batch_size", "steps", "lr", "betas", "eps", "clip", "forget_bias"):
-        assert key in results["train"]
-    assert results["task"]["chance"] == pytest.approx(1 / results["task"]["n_classes"])
-    assert {"lstm_mean", "rnn_mean", "held"} <= set(results["expectation"])
+            assert len(results["accuracy"][name][str(n)]["per_seed"]) >= 5
     for name in PLOT_FILES:
         assert (COMMITTED / name).is_file(), name
+
+
+def test_committed_page_is_rendered_from_committed_results() -> None:
+    """docs/experiments/long-context.md is exactly what the renderer makes of results.json."""
+    page = (COMMITTED.parent / "long-context.md").read_text(encoding="utf-8")
+    assert page == render_page(_committed(), "long-context")

@@ -3,10 +3,14 @@
 - :mod:`~lstm_sym.experiments.task`: the far-context task (state, fillers, *I know* → language).
 - :mod:`~lstm_sym.experiments.readout`, :mod:`~lstm_sym.experiments.adam`: softmax read-out
   and Adam, written here; the recurrent cells are the generated kernels, untouched.
-- :mod:`~lstm_sym.experiments.train`, :mod:`~lstm_sym.experiments.diagnostics`: training and
-  what a trained cell does inside.
+- :mod:`~lstm_sym.experiments.initialisation`: gate-bias initialisations (b_f = 0 or 1,
+  chrono) applied to the keep gate of each cell.
+- :mod:`~lstm_sym.experiments.train`, :mod:`~lstm_sym.experiments.diagnostics`: training with
+  early stopping, and what a cell does inside (keep gates, gradients by distance).
+- :mod:`~lstm_sym.experiments.stats`: 95 % t-intervals and success rates over seeds.
 - :mod:`~lstm_sym.experiments.long_context`: the sweep behind
-  ``lstm-sym experiment long-context``; :mod:`~lstm_sym.experiments.plots` draws it.
+  ``lstm-sym experiment long-context``; :mod:`~lstm_sym.experiments.plots` draws it and
+  :mod:`~lstm_sym.experiments.page` writes its page from ``results.json``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Inside a trained cell: gradient norms by distance, forget gates along a sequence."""
+"""Inside a cell, before and after training: gradient norms by distance, keep gates."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from .initialisation import KEEP_GATES
 from .task import Batch
 from .train import state_gradient_norms
 
-__all__ = ["forget_gate_summary", "gradient_norms_by_distance"]
+__all__ = ["gradient_norms_by_distance", "keep_gate_summary"]
 
 
 def _float64(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -47,60 +48,46 @@ def gradient_norms_by_distance(
     return {name: [float(x) for x in values[::-1]] for name, values in norms.items()}
 
 
-def forget_gate_summary(
-    kernel: ModuleType, params: dict[str, np.ndarray], batch: Batch, n_classes: int
+def keep_gate_summary(
+    kernel: ModuleType, params: dict[str, np.ndarray], batch: Batch
 ) -> dict[str, Any] | None:
-    """Forget-gate activations and cell state of an LSTM-like cell along a sequence.
+    """How much of the clue the keep gate lets through the filler steps, unit by unit.
 
-    Units are ranked by how well their cell state after the last filler separates the
-    classes: the share of its variance over the batch explained by the class (η²).
+    The keep gate is the LSTM's forget gate ``f`` (and the coupled LSTM's), the GRU's
+    ``1 − z`` (``z`` in the torch form), see :data:`~lstm_sym.experiments.initialisation.
+    KEEP_GATES`. Step 0 reads the clue; steps ``1 .. T − 2`` read fillers.
 
     Parameters
     ----------
     kernel : module
-        A generated kernel whose forward cache holds ``"f_seq"`` (T, B, H) and ``"C_seq"``
-        (T + 1, B, H).
+        A generated kernel.
     params : dict of str to numpy.ndarray
-        The trained parameters.
+        The parameters (evaluated in float64).
     batch : Batch
-        Held-out sequences, ``xs`` (T, B, D).
-    n_classes : int
-        ``K``.
+        Held-out sequences, ``xs`` (T, B, D), ``T >= 3``.
 
     Returns
     -------
     dict or None
-        ``None`` if the cell has no forget gate in its cache. Otherwise: ``"units"`` (unit
-        indices, best memory first), ``"memory_score"`` (η² per ranked unit), ``"mean_f"``
-        (H × T: mean over the batch of ``f_t`` per ranked unit), ``"top_unit_C_by_class"``
-        (K × T: mean over each class of ``C_t`` of the best unit), and
-        ``"filler_f_top"`` / ``"filler_f_rest"`` (mean ``f_t`` over the filler steps of the
-        four best units and of all others).
+        ``None`` if the cell has no keep gate. Otherwise, with units sorted from the most
+        to the least keeping:
+
+        - ``"filler_mean"`` (H): mean over the batch and the filler steps of the gate;
+        - ``"log10_kept"`` (H): ``log10`` of the product of the gate over the filler steps,
+          averaged (geometrically) over the batch: the fraction of what a unit held after
+          the clue that is still there, undisturbed, before the question;
+        - ``"by_step"`` (T): mean over the batch and all units of the gate at every step.
     """
-    _, _, cache = kernel.forward(batch.xs, _float64(params))
-    if "f_seq" not in cache or "C_seq" not in cache:
+    gate = KEEP_GATES.get(kernel.CELL)
+    if gate is None:
         return None
-    f_seq: np.ndarray = cache["f_seq"]  # (T, B, H)
-    C_after: np.ndarray = cache["C_seq"][1:]  # (T, B, H): state after each step
-    T = f_seq.shape[0]
-    held = C_after[T - 2]  # after the last filler, before the query
-    total = held.var(axis=0)
-    class_means = np.stack([held[batch.labels == k].mean(axis=0) for k in range(n_classes)])
-    weights = np.array([np.mean(batch.labels == k) for k in range(n_classes)])
-    between = (weights[:, None] * (class_means - held.mean(axis=0)) ** 2).sum(axis=0)
-    score = between / np.maximum(total, 1e-30)
-    order = np.argsort(-score, kind="stable")
-    top, rest = order[:4], order[4:]
-    fillers = f_seq[1 : T - 1]
-    best = int(order[0])
-    by_class = np.stack(
-        [C_after[:, batch.labels == k, best].mean(axis=1) for k in range(n_classes)]
-    )
+    _, _, cache = kernel.forward(batch.xs, _float64(params))
+    values: np.ndarray = cache[gate.bias.removeprefix("b_") + "_seq"]  # (T, B, H)
+    keep = values if gate.sign > 0 else 1.0 - values
+    fillers = keep[1:-1]
+    log_kept = np.log10(np.maximum(fillers, 1e-300)).sum(axis=0).mean(axis=0)  # (H,)
     return {
-        "units": [int(u) for u in order],
-        "memory_score": [float(score[u]) for u in order],
-        "mean_f": f_seq.mean(axis=1).T[order].tolist(),
-        "top_unit_C_by_class": by_class.tolist(),
-        "filler_f_top": float(fillers[:, :, top].mean()),
-        "filler_f_rest": float(fillers[:, :, rest].mean()),
+        "filler_mean": sorted((float(v) for v in fillers.mean(axis=(0, 1))), reverse=True),
+        "log10_kept": sorted((float(v) for v in log_kept), reverse=True),
+        "by_step": [float(v) for v in keep.mean(axis=(1, 2))],
     }

@@ -1,8 +1,10 @@
 """The lecture's claim, measured: does the LSTM remember a clue that the plain RNN forgets?
 
-``lstm-sym experiment long-context [--quick] [--out DIR]`` trains every available cell on
+``lstm-sym experiment long-context [--quick] [--out DIR] [--jobs J]`` trains every
+:data:`VARIANTS` entry (a cell and a gate-bias initialisation) on
 :class:`~lstm_sym.experiments.task.LongContextTask` for every filler length ``N`` and seed,
-then writes ``results.json`` and the SVG plots of :mod:`lstm_sym.experiments.plots`.
+records what happens inside the cells at one length, then writes ``results.json``, the SVG
+plots of :mod:`lstm_sym.experiments.plots` and the page of :mod:`lstm_sym.experiments.page`.
 
 Runs are independent and seeded, so the results do not depend on how many worker processes
 share them out (``--jobs``); each worker uses a single BLAS thread.
@@ -16,6 +18,7 @@ import math
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -26,27 +29,75 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .diagnostics import forget_gate_summary, gradient_norms_by_distance
+from .diagnostics import gradient_norms_by_distance, keep_gate_summary
+from .initialisation import INITIALISATIONS
+from .stats import SUCCESS_THRESHOLD, success_rate, t_interval_95
 from .task import FILLERS, LANGUAGES, QUERY, STATES
 from .train import TrainConfig, train
 
 __all__ = [
     "FULL",
     "QUICK",
+    "SMOKE_TEST_WARNING",
+    "VARIANTS",
     "Progress",
     "SweepConfig",
-    "available_cells",
+    "Variant",
+    "main",
+    "render_existing",
     "rounded",
     "run_sweep",
+    "summarise",
     "write_results",
 ]
 
-#: Cells every sweep trains, in plotting order.
-CORE_CELLS = ("rnn", "lstm", "gru")
-#: LSTM variants trained when their kernels exist.
-VARIANT_CELLS = ("peephole_lstm", "coupled_lstm")
 #: Name of the results file in the output folder.
 RESULTS_FILE = "results.json"
+#: Name of the page written beside the figures when the output folder is not the docs one.
+PAGE_FILE = "long-context.md"
+#: Printed by ``--quick``, before and after its runs.
+SMOKE_TEST_WARNING = (
+    "SMOKE TEST: --quick trains tiny models for a few dozen steps; "
+    "its numbers are a smoke test, not a result."
+)
+#: Printed (and exit status 2) when the plots cannot be drawn.
+MISSING_MATPLOTLIB = (
+    "lstm-sym: error: the experiment draws its figures with matplotlib, which is not "
+    "installed; install it with: pip install 'lstm_sym[docs]'"
+)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One line of the comparison: a kernel and how its gate biases start.
+
+    Attributes
+    ----------
+    name : str
+        Key in ``results.json``.
+    cell : str
+        Kernel name (:func:`lstm_sym.kernels.load_kernel`).
+    init : str
+        Gate-bias initialisation (:data:`~lstm_sym.experiments.initialisation.INITIALISATIONS`).
+    label : str
+        Name in plots and tables.
+    """
+
+    name: str
+    cell: str
+    init: str
+    label: str
+
+
+#: Every variant the sweep trains, in plotting order.
+VARIANTS = (
+    Variant("rnn", "rnn", "default", "RNN"),
+    Variant("lstm_bf0", "lstm", "forget_bias_0", "LSTM, b_f = 0"),
+    Variant("lstm_bf1", "lstm", "forget_bias_1", "LSTM, b_f = 1"),
+    Variant("lstm_chrono", "lstm", "chrono", "LSTM, chrono"),
+    Variant("gru_chrono", "gru", "chrono", "GRU, chrono"),
+    Variant("coupled_lstm_chrono", "coupled_lstm", "chrono", "coupled LSTM, chrono"),
+)
 
 
 @dataclass(frozen=True)
@@ -58,97 +109,83 @@ class SweepConfig:
     fillers : tuple of int
         Filler lengths ``N``.
     seeds : tuple of int
-        Seeds per (cell, N); each seeds the initial parameters and the training batches.
+        Seeds per (variant, N); each seeds the initial parameters and the training batches.
     train : TrainConfig
-        Sizes and optimiser settings, the same for every cell.
+        Sizes, optimiser and stopping settings, the same for every variant.
     diagnostic_filler : int
-        ``N`` of the runs (every seed) whose gradient norms and forget gates are recorded.
+        ``N`` of the runs (every seed) whose gradient norms and keep gates are recorded.
     diagnostic_batch : int
         Held-out sequences used for those diagnostics.
-    cells : tuple of str
-        Cells to train if their kernels exist.
+    variants : tuple of Variant
+    quick : bool
+        Whether this is the smoke test.
     """
 
-    fillers: tuple[int, ...] = (5, 10, 20, 50, 100)
-    seeds: tuple[int, ...] = (0, 1, 2)
+    fillers: tuple[int, ...] = (10, 30, 100, 300)
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     train: TrainConfig = field(default_factory=TrainConfig)
-    diagnostic_filler: int = 50
+    diagnostic_filler: int = 100
     diagnostic_batch: int = 256
-    cells: tuple[str, ...] = CORE_CELLS + VARIANT_CELLS
+    variants: tuple[Variant, ...] = VARIANTS
+    quick: bool = False
 
 
 #: The committed sweep.
 FULL = SweepConfig()
-#: A small sweep for CI: two lengths, two seeds, few steps.
+#: The smoke test: tiny cells, two short lengths, two seeds, a few dozen steps.
 QUICK = SweepConfig(
-    fillers=(5, 20),
+    fillers=(4, 8),
     seeds=(0, 1),
-    train=TrainConfig(steps=60, test_size=200, checkpoints=3),
-    diagnostic_filler=20,
-    diagnostic_batch=64,
-    cells=CORE_CELLS,
+    train=TrainConfig(
+        hidden_size=8,
+        batch_size=16,
+        steps=30,
+        check_every=10,
+        validation_size=64,
+        test_size=100,
+    ),
+    diagnostic_filler=8,
+    diagnostic_batch=32,
+    quick=True,
 )
 
 
-def available_cells(names: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
-    """Split ``names`` into cells whose kernels load and the others, with the reason.
+def held_out_seeds(n_filler: int) -> tuple[list[int], list[int]]:
+    """Seeds of the validation and test sets of length ``N``: the same for every run."""
+    return [10_000, n_filler], [30_000, n_filler]
 
-    Returns
-    -------
-    found : list of str
-        Loadable cells, in the order given.
-    skipped : dict of str to str
-        Cell name to the reason it was skipped.
-    """
+
+def _run_one(variant: Variant, n_filler: int, seed: int, sweep: SweepConfig) -> dict[str, Any]:
+    """Train one (variant, N, seed) in a worker; return plain data."""
     from ..kernels import load_kernel
 
-    found: list[str] = []
-    skipped: dict[str, str] = {}
-    for name in names:
-        try:
-            load_kernel(name)
-        except (KeyError, ImportError) as error:
-            skipped[name] = f"no built-in kernel ({type(error).__name__})"
-        else:
-            found.append(name)
-    return found, skipped
-
-
-def test_batch_seed(n_filler: int) -> list[int]:
-    """Seed of the held-out set of length ``N``: the same for every cell and training seed."""
-    return [10_000, n_filler]
-
-
-def _run_one(
-    cell: str, n_filler: int, seed: int, sweep: SweepConfig, diagnose: bool
-) -> dict[str, Any]:
-    """Train one (cell, N, seed) in a worker; return plain data."""
-    from ..kernels import load_kernel
-
-    kernel = load_kernel(cell)
+    started = time.process_time()
+    kernel = load_kernel(variant.cell)
     config = sweep.train
     task = config.task(n_filler)
-    test = task.sample(config.test_size, np.random.default_rng(test_batch_seed(n_filler)))
-    result = train(kernel, n_filler, seed, config, test)
+    validation_seed, test_seed = held_out_seeds(n_filler)
+    validation = task.sample(config.validation_size, np.random.default_rng(validation_seed))
+    test = task.sample(config.test_size, np.random.default_rng(test_seed))
+    result = train(kernel, n_filler, seed, config, validation, test, variant.init)
     record: dict[str, Any] = {
         "accuracy": result.accuracy,
         "final_loss": result.final_loss,
+        "steps_run": result.steps_run,
         "curve_steps": result.curve_steps,
         "curve_accuracy": result.curve_accuracy,
     }
-    if diagnose:
+    if n_filler == sweep.diagnostic_filler:
         probe = task.sample(sweep.diagnostic_batch, np.random.default_rng([20_000, n_filler]))
-        record["gradient_norms"] = {
-            "init": gradient_norms_by_distance(
-                kernel, result.initial["params"], result.initial["readout"], probe
-            ),
-            "trained": gradient_norms_by_distance(
-                kernel, result.trained["params"], result.trained["readout"], probe
-            ),
+        record["diagnostics"] = {
+            moment: {
+                "gradient_norms": gradient_norms_by_distance(
+                    kernel, model["params"], model["readout"], probe
+                ),
+                "keep_gate": keep_gate_summary(kernel, model["params"], probe),
+            }
+            for moment, model in (("init", result.initial), ("trained", result.trained))
         }
-        record["forget_gate"] = forget_gate_summary(
-            kernel, result.trained["params"], probe, config.n_classes
-        )
+    record["cpu_s"] = time.process_time() - started
     return record
 
 
@@ -205,14 +242,19 @@ def _single_blas_thread() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _summary(values: list[float]) -> dict[str, Any]:
-    array = np.asarray(values)
+def summarise(per_seed: list[float]) -> dict[str, Any]:
+    """Mean, 95 % t-interval, success rate and extremes of one point's per-seed accuracies."""
+    array = np.asarray(per_seed, dtype=float)
+    low, high = t_interval_95(per_seed)
     return {
-        "per_seed": values,
+        "per_seed": list(per_seed),
         "mean": float(array.mean()),
-        "std": float(array.std(ddof=1)) if array.size > 1 else 0.0,
+        "ci95": [low, high],
+        "std": float(array.std(ddof=1)),
         "min": float(array.min()),
         "max": float(array.max()),
+        "success_rate": success_rate(per_seed),
+        "successes": int(np.sum(array >= SUCCESS_THRESHOLD)),
     }
 
 
@@ -221,7 +263,7 @@ def run_sweep(
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Train every (cell, N, seed) of ``sweep`` and gather the results.
+    """Train every (variant, N, seed) of ``sweep`` in worker processes and collect the results.
 
     Parameters
     ----------
@@ -234,67 +276,65 @@ def run_sweep(
     Returns
     -------
     dict
-        The content of ``results.json`` (not yet rounded).
+        The content of ``results.json`` (not yet rounded); its ``"timing"`` holds only the
+        workers' CPU seconds, ``"cpu_s"``.
     """
-    cells, skipped = available_cells(sweep.cells)
-    if "lstm" not in cells:
-        raise RuntimeError("the lstm kernel is missing; run `lstm-sym regenerate`")
-    diag_n = sweep.diagnostic_filler
-    runs = [(c, n, s) for c in cells for n in sweep.fillers for s in sweep.seeds]
-    # Longest sequences first so that the workers finish together.
+    runs = [(v, n, s) for v in sweep.variants for n in sweep.fillers for s in sweep.seeds]
+    # Longest sequences first, so that the workers finish together.
     runs.sort(key=lambda run: -run[1])
     jobs = jobs or min(os.cpu_count() or 1, 2)
     records: dict[tuple[str, int, int], dict[str, Any]] = {}
     context = multiprocessing.get_context("spawn")
     with _single_blas_thread(), ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        futures: dict[Future[dict[str, Any]], tuple[str, int, int]] = {
-            pool.submit(_run_one, c, n, s, sweep, n == diag_n): (c, n, s) for c, n, s in runs
+        futures: dict[Future[dict[str, Any]], tuple[Variant, int, int]] = {
+            pool.submit(_run_one, v, n, s, sweep): (v, n, s) for v, n, s in runs
         }
         for future in as_completed(futures):
-            c, n, s = futures[future]
-            records[(c, n, s)] = future.result()
+            v, n, s = futures[future]
+            record = future.result()
+            records[(v.name, n, s)] = record
             if progress is not None:
-                score = records[(c, n, s)]["accuracy"]
-                progress(f"{c} N={n} seed={s}: accuracy {score:.3f}")
+                progress(
+                    f"{v.name} N={n} seed={s}: accuracy {record['accuracy']:.3f} "
+                    f"after {record['steps_run']} steps"
+                )
+    results = _collect(sweep, records)
+    # CPU seconds of the workers: what the sweep costs on an otherwise idle machine.
+    results["timing"] = {"cpu_s": sum(r["cpu_s"] for r in records.values())}
+    return results
 
+
+def _collect(
+    sweep: SweepConfig, records: dict[tuple[str, int, int], dict[str, Any]]
+) -> dict[str, Any]:
     config = sweep.train
     accuracy: dict[str, dict[str, Any]] = {}
     curves: dict[str, dict[str, Any]] = {}
-    gradients: dict[str, Any] = {}
-    forget: dict[str, Any] = {}
-    for c in cells:
-        accuracy[c] = {}
-        curves[c] = {}
+    diagnostics: dict[str, Any] = {}
+    for v in sweep.variants:
+        accuracy[v.name] = {}
+        curves[v.name] = {}
         for n in sweep.fillers:
-            per_seed = [records[(c, n, s)] for s in sweep.seeds]
-            accuracy[c][str(n)] = _summary([r["accuracy"] for r in per_seed])
-            accuracy[c][str(n)]["final_loss"] = [r["final_loss"] for r in per_seed]
-            curves[c][str(n)] = {
-                "steps": per_seed[0]["curve_steps"],
+            per_seed = [records[(v.name, n, s)] for s in sweep.seeds]
+            point = summarise([r["accuracy"] for r in per_seed])
+            point["steps_run"] = [r["steps_run"] for r in per_seed]
+            point["final_loss"] = [r["final_loss"] for r in per_seed]
+            accuracy[v.name][str(n)] = point
+            curves[v.name][str(n)] = {
+                "steps": [r["curve_steps"] for r in per_seed],
                 "accuracy": [r["curve_accuracy"] for r in per_seed],
             }
-        if diag_n in sweep.fillers:
-            diagnosed = [records[(c, diag_n, s)] for s in sweep.seeds]
-            gradients[c] = [r["gradient_norms"] for r in diagnosed]
-            if diagnosed[0]["forget_gate"] is not None:
-                forget[c] = [r["forget_gate"] for r in diagnosed]
-
+        if sweep.diagnostic_filler in sweep.fillers:
+            diagnostics[v.name] = [
+                records[(v.name, sweep.diagnostic_filler, s)]["diagnostics"] for s in sweep.seeds
+            ]
     task = config.task(sweep.fillers[0])
-    chance = 1 / config.n_classes
-    expectation: dict[str, Any] = {"filler": 50, "lstm_at_least": 0.95, "rnn_at_most": 2 * chance}
-    if "50" in accuracy["lstm"] and "rnn" in accuracy:
-        lstm_mean = accuracy["lstm"]["50"]["mean"]
-        rnn_mean = accuracy["rnn"]["50"]["mean"]
-        expectation.update(
-            lstm_mean=lstm_mean,
-            rnn_mean=rnn_mean,
-            held=bool(lstm_mean >= 0.95 and rnn_mean <= 2 * chance),
-        )
-    return {
+    results: dict[str, Any] = {
         "experiment": "long-context",
-        "command": "lstm-sym experiment long-context" + (" --quick" if sweep == QUICK else ""),
-        "cells": cells,
-        "skipped_cells": skipped,
+        "command": "lstm-sym experiment long-context" + (" --quick" if sweep.quick else ""),
+        "quick": sweep.quick,
+        "variants": [dataclasses.asdict(v) for v in sweep.variants],
+        "initialisations": {v.init: INITIALISATIONS[v.init] for v in sweep.variants},
         "task": {
             "description": (
                 "one state token, N filler tokens, the query token; "
@@ -307,13 +347,13 @@ def run_sweep(
             "n_classes": config.n_classes,
             "input_size": task.input_size,
             "sequence_length": "N + 2",
-            "chance": chance,
+            "chance": 1 / config.n_classes,
             "encoding": "one-hot",
         },
         "sweep": {
             "fillers": list(sweep.fillers),
             "seeds": list(sweep.seeds),
-            "diagnostic_filler": diag_n,
+            "diagnostic_filler": sweep.diagnostic_filler,
             "diagnostic_batch": sweep.diagnostic_batch,
         },
         "train": dataclasses.asdict(config)
@@ -321,18 +361,107 @@ def run_sweep(
             "optimizer": "Adam with bias correction",
             "clipping": "global gradient norm over all parameters",
             "loss": "mean softmax cross-entropy of the read-out after the last step",
-            "init": (
-                "kernel init_params (uniform ±1/sqrt(H)); b_f set to forget_bias in cells "
-                "that have it; read-out uniform ±1/sqrt(H), zero bias"
+            "readout_init": "uniform ±1/sqrt(H), zero bias",
+            "data": (
+                "a fresh batch every step; validation and test sets drawn from separate "
+                "seeds, the same for every variant and seed"
             ),
-            "data": "a fresh batch every step; held-out set drawn from a separate seed",
+            "early_stop": (
+                f"stop once {config.stop_after} consecutive checkpoints (every "
+                f"{config.check_every} steps) had accuracy 1.0 on the validation set"
+            ),
+        },
+        "statistics": {
+            "interval": (
+                "95 % Student-t interval over seeds, mean ± t(0.975, n-1)·s/sqrt(n), "
+                "clipped to [0, 1]"
+            ),
+            "success_threshold": SUCCESS_THRESHOLD,
+            "success_rate": "fraction of seeds with test accuracy >= success_threshold",
         },
         "accuracy": accuracy,
         "curves": curves,
-        "gradient_norms": gradients,
-        "forget_gate": forget,
-        "expectation": expectation,
+        "diagnostics": diagnostics,
     }
+    results["expectations"] = expectations(results)
+    return results
+
+
+def _clue_gradient(results: dict[str, Any], variant: str, state: str, moment: str) -> float:
+    """Median over seeds of ``‖∂ℓ/∂state‖`` at the clue (the farthest distance)."""
+    values = [d[moment]["gradient_norms"][state][-1] for d in results["diagnostics"][variant]]
+    return float(np.median(values))
+
+
+def expectations(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """What we expected to see, each checked against the measurement.
+
+    Returns
+    -------
+    list of dict
+        ``"id"``, ``"claim"`` (plain words), ``"measured"`` (plain words with the numbers) and
+        ``"held"`` (bool) per expectation whose variants were trained.
+    """
+    far = str(max(results["sweep"]["fillers"]))
+    accuracy = results["accuracy"]
+    checks: list[dict[str, Any]] = []
+
+    def success(variant: str, claim: str, at_least: float | None, at_most: float | None) -> None:
+        if variant not in accuracy:
+            return
+        point = accuracy[variant][far]
+        rate = point["success_rate"]
+        held = (at_least is None or rate >= at_least) and (at_most is None or rate <= at_most)
+        checks.append(
+            {
+                "id": f"{variant}_at_{far}",
+                "claim": claim,
+                "measured": (
+                    f"{point['successes']} of {len(point['per_seed'])} seeds reached "
+                    f"{SUCCESS_THRESHOLD:g} at N = {far} (mean {point['mean']:.2f})"
+                ),
+                "held": bool(held),
+            }
+        )
+
+    success(
+        "lstm_chrono",
+        f"the LSTM with chrono initialisation solves N = {far} (at least 80 % of seeds)",
+        0.8,
+        None,
+    )
+    success("rnn", f"the plain RNN fails at N = {far} (at most 20 % of seeds succeed)", None, 0.2)
+    success(
+        "lstm_bf1",
+        f"the same LSTM with b_f = 1 fails at N = {far} (at most 20 % of seeds succeed)",
+        None,
+        0.2,
+    )
+    success(
+        "gru_chrono",
+        f"the GRU with chrono on its update gate solves N = {far} (at least 80 % of seeds)",
+        0.8,
+        None,
+    )
+    diagnostics = results["diagnostics"]
+    if "lstm_chrono" in diagnostics and "lstm_bf1" in diagnostics:
+        chrono = _clue_gradient(results, "lstm_chrono", "C", "init")
+        bf1 = _clue_gradient(results, "lstm_bf1", "C", "init")
+        n = results["sweep"]["diagnostic_filler"]
+        checks.append(
+            {
+                "id": "clue_gradient_at_init",
+                "claim": (
+                    f"before training, at N = {n}, the gradient reaching the cell state at the "
+                    "clue is at least 100 times larger with chrono than with b_f = 1"
+                ),
+                "measured": (
+                    f"median ‖∂ℓ/∂C‖ at the clue: {chrono:.1e} (chrono) vs {bf1:.1e} (b_f = 1)"
+                ),
+                "held": bool(chrono >= 100 * bf1),
+            }
+        )
+    return checks
 
 
 def rounded(value: Any, digits: int = 4) -> Any:
@@ -351,73 +480,142 @@ def rounded(value: Any, digits: int = 4) -> Any:
     return value
 
 
-def write_results(results: dict[str, Any], out: Path) -> list[Path]:
-    """Write ``results.json`` (sorted keys, rounded floats) and every plot into ``out``.
+def write_results(results: dict[str, Any], out: Path, page: Path | None = None) -> list[Path]:
+    """Write ``results.json`` (sorted keys, rounded floats), every plot and the page.
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`run_sweep`, plus ``"timing"`` if known.
+    out : pathlib.Path
+        Folder of ``results.json`` and the figures (created if missing).
+    page : pathlib.Path, optional
+        Where to write the Markdown page; default ``out / PAGE_FILE``.
 
     Returns
     -------
     list of pathlib.Path
         The files written.
     """
+    from .page import render_page
     from .plots import write_plots
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / RESULTS_FILE
     text = json.dumps(rounded(results), indent=1, sort_keys=True, ensure_ascii=False)
-    path.write_text(text + "\n", encoding="utf-8")
-    return [path, *write_plots(json.loads(text), out)]
+    _write_text(path, text + "\n")
+    stored = json.loads(text)
+    written = [path, *write_plots(stored, out)]
+    page = page if page is not None else out / PAGE_FILE
+    figures = Path(os.path.relpath(out, page.parent)).as_posix()
+    _write_text(page, render_page(stored, figures))
+    return [*written, page]
+
+
+def render_existing(out: Path, page: Path | None = None) -> list[Path]:
+    """Redraw the figures and the page from the ``results.json`` already in ``out``.
+
+    No training: for changes to the plots or the page's wording. The expectations are
+    checked again against the stored numbers.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    results = json.loads((out / RESULTS_FILE).read_text(encoding="utf-8"))
+    results["expectations"] = expectations(results)
+    return write_results(results, out, page)
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename (never half-written)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def main(quick: bool, out: Path | None, jobs: int | None = None) -> int:
-    """Run the sweep (full or quick), write the results and report where; return 0.
+    """Run the sweep (full or quick), write the results, figures and page; return the status.
 
     Parameters
     ----------
     quick : bool
-        Run :data:`QUICK` instead of :data:`FULL`.
+        Run :data:`QUICK` (a smoke test) instead of :data:`FULL`.
     out : pathlib.Path, optional
         Output folder; default ``docs/experiments/long-context`` of the checkout for the full
-        sweep and a new temporary folder for ``--quick`` (so CI never overwrites the committed
-        results).
+        sweep (the page then goes to ``docs/experiments/long-context.md``) and a new temporary
+        folder for ``--quick`` (so a smoke test never overwrites the committed results).
     jobs : int, optional
         Worker processes.
-    """
-    import tempfile
 
+    Returns
+    -------
+    int
+        0, or 2 (with one line on standard error) when matplotlib is missing: checked before
+        any training.
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print(MISSING_MATPLOTLIB, file=sys.stderr)
+        return 2
     from ..regenerate import repository_root
 
     sweep = QUICK if quick else FULL
+    docs_folder = repository_root() / "docs" / "experiments" / "long-context"
     if out is None:
-        if quick:
-            out = Path(tempfile.mkdtemp(prefix="lstm_sym_long_context_"))
-        else:
-            out = repository_root() / "docs" / "experiments" / "long-context"
-    cells, skipped = available_cells(sweep.cells)
-    for name, reason in skipped.items():
-        print(f"skipping {name}: {reason}", file=sys.stderr)
-    total = len(cells) * len(sweep.fillers) * len(sweep.seeds)
+        out = Path(tempfile.mkdtemp(prefix="lstm_sym_long_context_")) if quick else docs_folder
+    page = None
+    if out.resolve() == docs_folder.resolve():
+        page = docs_folder.parent / "long-context.md"
+    if quick:
+        print(SMOKE_TEST_WARNING)
+    total = len(sweep.variants) * len(sweep.fillers) * len(sweep.seeds)
     bar = Progress(total)
+    load_before = _load_average()
     started = time.perf_counter()
     results = run_sweep(sweep, jobs=jobs, progress=bar.update)
-    files = write_results(results, out)
     elapsed = time.perf_counter() - started
+    results["timing"] = results.get("timing", {}) | {
+        "wall_s": elapsed,
+        "jobs": jobs or min(os.cpu_count() or 1, 2),
+        "cpu_count": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": _load_average(),
+        "runs": total,
+    }
+    files = write_results(results, out, page)
     print(_table(results))
     for path in files:
         print(f"wrote {path}")
     print(f"{total} runs in {elapsed:.1f} s")
+    if quick:
+        print(SMOKE_TEST_WARNING)
     return 0
 
 
 def _table(results: dict[str, Any]) -> str:
-    """Held-out accuracy, mean ± standard deviation over seeds, one row per cell."""
+    """Held-out accuracy per variant and N: mean [95 % interval] and successes."""
     fillers = results["sweep"]["fillers"]
     lines = [
-        f"held-out accuracy (chance {results['task']['chance']:.3f}), "
-        f"mean ± std over {len(results['sweep']['seeds'])} seeds",
-        f"{'cell':<15}" + "".join(f"{'N=' + str(n):>15}" for n in fillers),
+        f"test accuracy (chance {results['task']['chance']:.3f}): mean [95 % t-interval] "
+        f"successes/{len(results['sweep']['seeds'])} seeds",
+        f"{'variant':<21}" + "".join(f"{'N=' + str(n):>22}" for n in fillers),
     ]
-    for cell in results["cells"]:
-        row = results["accuracy"][cell]
-        cells = "".join(f"{row[str(n)]['mean']:>8.3f} ± {row[str(n)]['std']:.2f}" for n in fillers)
-        lines.append(f"{cell:<15}{cells}")
+    for v in results["variants"]:
+        row = results["accuracy"][v["name"]]
+        parts = []
+        for n in fillers:
+            point = row[str(n)]
+            low, high = point["ci95"]
+            parts.append(f"{point['mean']:.2f} [{low:.2f}, {high:.2f}] {point['successes']:>2}")
+        lines.append(f"{v['name']:<21}" + "".join(f"{p:>22}" for p in parts))
     return "\n".join(lines)

@@ -1,4 +1,9 @@
-"""SVG plots of ``results.json`` (matplotlib, deterministic bytes: fixed hash salt, no date)."""
+"""SVG plots of ``results.json`` (matplotlib, deterministic bytes: fixed hash salt, no date).
+
+Every figure is at most :data:`WIDTH_IN` inches wide with 12 pt text, so that on a 390 px phone
+(about 360 px of content) the text is still about 11 px high, and every legend sits outside
+the axes, below them, so no line crosses it.
+"""
 
 from __future__ import annotations
 
@@ -7,165 +12,199 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PLOT_FILES", "write_plots"]
+__all__ = ["PLOT_FILES", "WIDTH_IN", "write_plots"]
 
 #: The plots written into the output folder.
 PLOT_FILES = ("accuracy.svg", "learning-curves.svg", "gradient-norms.svg", "forget-gate.svg")
+#: Width of every figure in inches (the SVG's natural width is 72 pt per inch = 96 px).
+WIDTH_IN = 5.0
 
 _STYLE = {
     "rnn": {"color": "#d62728", "marker": "o"},
-    "lstm": {"color": "#1f77b4", "marker": "s"},
-    "gru": {"color": "#2ca02c", "marker": "^"},
-    "peephole_lstm": {"color": "#9467bd", "marker": "D"},
-    "coupled_lstm": {"color": "#ff7f0e", "marker": "v"},
+    "lstm_bf0": {"color": "#7f7f7f", "marker": "v"},
+    "lstm_bf1": {"color": "#ff7f0e", "marker": "P"},
+    "lstm_chrono": {"color": "#1f77b4", "marker": "s"},
+    "gru_chrono": {"color": "#2ca02c", "marker": "^"},
+    "coupled_lstm_chrono": {"color": "#9467bd", "marker": "D"},
 }
 _RC: Any = {
     "svg.hashsalt": "lstm_sym",
     "svg.fonttype": "path",
-    "font.size": 9,
+    "font.size": 12,
+    "axes.titlesize": 12,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 12,
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
 
 
-def _style(cell: str) -> dict[str, str]:
-    return _STYLE.get(cell, {"color": "#7f7f7f", "marker": "x"})
+def _style(name: str) -> dict[str, str]:
+    return _STYLE.get(name, {"color": "#17becf", "marker": "x"})
+
+
+def _labels(results: dict[str, Any]) -> dict[str, str]:
+    return {v["name"]: v["label"] for v in results["variants"]}
+
+
+def _figure(height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(WIDTH_IN, height), layout="constrained")
+
+
+def _legend_below(figure: Any, columns: int = 2) -> None:
+    figure.legend(loc="outside lower center", ncol=columns, frameon=False)
 
 
 def _save(figure: Any, path: Path) -> Path:
-    figure.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    figure.savefig(path, format="svg", metadata={"Date": None})
     return path
 
 
 def _accuracy(results: dict[str, Any], path: Path) -> Path:
-    from matplotlib.figure import Figure
-
     fillers = results["sweep"]["fillers"]
-    figure = Figure(figsize=(6.4, 3.8))
+    labels = _labels(results)
+    names = list(labels)
+    figure = _figure(5.4)
     axes = figure.add_subplot()
-    for cell in results["cells"]:
-        rows = [results["accuracy"][cell][str(n)] for n in fillers]
-        means = np.array([r["mean"] for r in rows])
-        style = _style(cell)
-        axes.plot(fillers, means, label=cell, color=style["color"], marker=style["marker"])
-        for n, row in zip(fillers, rows, strict=True):
-            axes.scatter(
-                [n] * len(row["per_seed"]), row["per_seed"], color=style["color"], s=8, alpha=0.4
-            )
-    axes.axhline(results["task"]["chance"], color="black", linestyle=":", label="chance")
+    chance = results["task"]["chance"]
+    axes.axhline(chance, color="black", linestyle=":", linewidth=1)
+    axes.text(fillers[0] * 0.8, chance + 0.02, "chance", va="bottom", ha="left")
+    for k, name in enumerate(names):
+        points = [results["accuracy"][name][str(n)] for n in fillers]
+        shift = 1.06 ** (k - (len(names) - 1) / 2)  # side by side on the log axis
+        xs = np.array(fillers, dtype=float) * shift
+        means = np.array([p["mean"] for p in points])
+        low = means - np.array([p["ci95"][0] for p in points])
+        high = np.array([p["ci95"][1] for p in points]) - means
+        style = _style(name)
+        axes.errorbar(
+            xs,
+            means,
+            yerr=np.vstack([low, high]),
+            color=style["color"],
+            marker=style["marker"],
+            markersize=6,
+            capsize=3,
+            linewidth=1.5,
+            label=labels[name],
+        )
     axes.set_xscale("log")
     axes.set_xticks(fillers, [str(n) for n in fillers])
     axes.minorticks_off()
-    axes.set_ylim(0, 1.03)
-    axes.set_xlabel("filler tokens N between the clue and the question")
-    axes.set_ylabel("held-out accuracy")
-    axes.set_title("Naming the language: mean over seeds (dots: single seeds)")
-    axes.legend(loc="lower left", frameon=False)
+    axes.set_xlim(fillers[0] * 0.75, fillers[-1] * 1.3)
+    axes.set_ylim(0, 1.05)
+    axes.set_xlabel("filler tokens N between clue and question")
+    axes.set_ylabel("test accuracy (mean, 95 % CI)")
+    _legend_below(figure)
     return _save(figure, path)
 
 
 def _learning_curves(results: dict[str, Any], path: Path) -> Path:
-    from matplotlib.figure import Figure
-
-    fillers = results["sweep"]["fillers"]
-    figure = Figure(figsize=(3.0 * len(fillers), 2.8))
-    axes_list = figure.subplots(1, len(fillers), sharey=True, squeeze=False)[0]
-    for axes, n in zip(axes_list, fillers, strict=True):
-        for cell in results["cells"]:
-            curve = results["curves"][cell][str(n)]
-            style = _style(cell)
-            for k, accuracy in enumerate(curve["accuracy"]):
-                axes.plot(
-                    curve["steps"],
-                    accuracy,
-                    color=style["color"],
-                    alpha=0.8,
-                    linewidth=1,
-                    label=cell if k == 0 else None,
-                )
-        axes.axhline(results["task"]["chance"], color="black", linestyle=":")
-        axes.set_title(f"N = {n}")
-        axes.set_xlabel("training step")
-        axes.set_ylim(0, 1.03)
-    axes_list[0].set_ylabel("held-out accuracy")
-    axes_list[-1].legend(loc="lower right", frameon=False, fontsize=7)
+    n = results["sweep"]["fillers"][-1]
+    labels = _labels(results)
+    rows = (len(labels) + 1) // 2
+    figure = _figure(1.9 * rows + 0.8)
+    panels = figure.subplots(rows, 2, sharex=True, sharey=True, squeeze=False)
+    for k, (name, label) in enumerate(labels.items()):
+        axes = panels[k // 2][k % 2]
+        axes.axhline(results["task"]["chance"], color="black", linestyle=":", linewidth=1)
+        curve = results["curves"][name][str(n)]
+        style = _style(name)
+        for steps, accuracy in zip(curve["steps"], curve["accuracy"], strict=True):
+            axes.plot(steps, accuracy, color=style["color"], alpha=0.8, linewidth=1.3)
+        axes.set_title(label, loc="left", fontsize=11.5)
+        axes.set_ylim(0, 1.05)
+        axes.set_yticks([0, 0.5, 1])
+    for k in range(len(labels), rows * 2):
+        panels[k // 2][k % 2].set_visible(False)
+    figure.supylabel("validation accuracy", fontsize=12)
+    figure.supxlabel(f"training step, N = {n} (one line per seed)", fontsize=12)
     return _save(figure, path)
 
 
-def _gradient_norms(results: dict[str, Any], path: Path) -> Path:
-    from matplotlib.figure import Figure
+#: Variant, state and line style of every line of the gradient figure (the GRU dashed, so
+#: that the chrono LSTM's line stays visible where the two coincide).
+_GRADIENT_LINES = (
+    ("rnn", "h", "-"),
+    ("lstm_bf1", "C", "-"),
+    ("lstm_chrono", "C", "-"),
+    ("gru_chrono", "h", "--"),
+)
 
-    figure = Figure(figsize=(8.0, 3.6))
-    panels = figure.subplots(1, 2, sharey=True)
-    norms = results["gradient_norms"]
+
+def _gradient_norms(results: dict[str, Any], path: Path) -> Path:
+    labels = _labels(results)
+    diagnostics = results["diagnostics"]
     n = results["sweep"]["diagnostic_filler"]
-    seeds = results["sweep"]["seeds"]
-    shown = [c for c in ("rnn", "lstm") if c in norms] or list(norms)
+    lines = [(v, s, dash) for v, s, dash in _GRADIENT_LINES if v in diagnostics]
+    figure = _figure(7.0)
+    panels = figure.subplots(2, 1, sharex=True, sharey=True)
     for axes, moment, title in zip(
-        panels, ("init", "trained"), ("at initialisation", "after training"), strict=True
+        panels, ("init", "trained"), ("before training", "after training"), strict=True
     ):
-        for cell in shown:
-            style = _style(cell)
-            scores = results["accuracy"][cell][str(n)]["per_seed"]
-            for k, per_seed in enumerate(norms[cell]):
-                values = np.asarray(per_seed[moment]["h"], dtype=float)
-                label = f"{cell}, seed {seeds[k]}"
-                if moment == "trained":
-                    label += f" (accuracy {scores[k]:.2f})"
+        for name, state, dash in lines:
+            style = _style(name)
+            per_seed = np.array(
+                [d[moment]["gradient_norms"][state] for d in diagnostics[name]], dtype=float
+            )
+            # Distance 0 is left out: the cell state after the last step feeds the read-out
+            # only through h of the same step, so its step-to-step adjoint there is 0.
+            per_seed = per_seed[:, 1:]
+            distance = np.arange(1, per_seed.shape[1] + 1)
+            floor = np.finfo(float).tiny
+            for values in per_seed:
                 axes.semilogy(
-                    np.arange(values.size),
-                    values,
-                    color=style["color"],
-                    linestyle=("-", "--", ":", "-.")[k % 4],
-                    linewidth=1,
-                    label=label,
+                    distance, np.maximum(values, floor), color=style["color"], alpha=0.3, lw=0.8
                 )
-        axes.set_title(title)
-        axes.set_xlabel("distance from the question (steps)")
-        axes.legend(loc="lower left", frameon=False, fontsize=6)
-    panels[0].set_ylabel("mean ‖∂ℓ/∂h_t‖ (log scale)")
-    figure.suptitle(f"Gradient reaching h_t, N = {n}")
+            axes.semilogy(
+                distance,
+                np.maximum(np.median(per_seed, axis=0), floor),
+                color=style["color"],
+                linestyle=dash,
+                linewidth=2,
+                label=f"{labels[name]}: ‖∂ℓ/∂{state}‖" if moment == "init" else None,
+            )
+        axes.set_title(title, loc="left")
+        axes.set_ylabel("gradient norm")
+    panels[-1].set_xlabel(f"steps back from the question (clue: {n + 1})")
+    _legend_below(figure, columns=1)
     return _save(figure, path)
 
 
 def _forget_gate(results: dict[str, Any], path: Path) -> Path:
-    from matplotlib.figure import Figure
-
-    summaries = results["forget_gate"].get("lstm")
-    if not summaries:
-        figure = Figure(figsize=(4.0, 2.0))
-        figure.add_subplot().text(0.5, 0.5, "no LSTM forget gate recorded", ha="center")
-        return _save(figure, path)
+    labels = _labels(results)
+    diagnostics = results["diagnostics"]
     n = results["sweep"]["diagnostic_filler"]
-    seeds = results["sweep"]["seeds"]
-    scores = results["accuracy"]["lstm"][str(n)]["per_seed"]
-    columns = len(summaries)
-    figure = Figure(figsize=(3.2 * columns + 1.2, 5.0))
-    grid = figure.subplots(2, columns, sharex=True, squeeze=False, height_ratios=(3, 2))
-    image: Any = None
-    for k, summary in enumerate(summaries):
-        top, bottom = grid[0][k], grid[1][k]
-        mean_f = np.asarray(summary["mean_f"], dtype=float)
-        H, T = mean_f.shape
-        image = top.imshow(
-            mean_f,
-            aspect="auto",
-            vmin=0,
-            vmax=1,
-            cmap="viridis",
-            extent=(0.5, T + 0.5, H - 0.5, -0.5),
-        )
-        top.set_title(f"seed {seeds[k]}: accuracy {scores[k]:.2f}")
-        for c, values in enumerate(np.asarray(summary["top_unit_C_by_class"], dtype=float)):
-            bottom.plot(
-                np.arange(1, T + 1), values, linewidth=1, label=results["task"]["states"][c]
+    shown = [v for v in ("lstm_bf1", "lstm_chrono") if v in diagnostics]
+    figure = _figure(7.0)
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    for name in shown:
+        style = _style(name)
+        for moment, dash, word in (("init", "--", "before"), ("trained", "-", "after")):
+            summaries = [d[moment]["keep_gate"] for d in diagnostics[name]]
+            mean_f = np.median([s["filler_mean"] for s in summaries], axis=0)
+            kept = np.median([s["log10_kept"] for s in summaries], axis=0)
+            units = np.arange(1, mean_f.size + 1)
+            label = f"{labels[name]}, {word} training"
+            top.plot(units, mean_f, color=style["color"], linestyle=dash, lw=2, label=label)
+            bottom.semilogy(
+                units,
+                np.maximum(10.0**kept, np.finfo(float).tiny),
+                color=style["color"],
+                linestyle=dash,
+                lw=2,
             )
-        bottom.set_xlabel("step t")
-    grid[0][0].set_ylabel("unit (best memory on top)")
-    grid[1][0].set_ylabel("C_t of the best unit,\nmean per state")
-    grid[1][-1].legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=6)
-    figure.colorbar(image, ax=list(grid[0]), label="mean forget gate f_t")
-    figure.suptitle(f"Trained LSTM, N = {n}: step 1 is the state, 2..T-1 fillers, T the question")
+    top.set_ylim(0, 1.02)
+    top.set_ylabel("mean f over fillers")
+    top.set_title(f"forget gate per unit, N = {n}", loc="left")
+    bottom.set_ylabel(f"product of f\nover the {n} fillers")
+    bottom.set_title("how much of the clue a unit keeps", loc="left")
+    bottom.set_xlabel("unit, sorted from most to least keeping")
+    _legend_below(figure, columns=1)
     return _save(figure, path)
 
 

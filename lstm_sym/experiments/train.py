@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .adam import Adam, clip_global_norm
+from .initialisation import apply_init
 from .readout import init_readout, readout_loss, softmax
 from .task import Batch, LongContextTask
 
@@ -29,7 +30,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Sizes and optimiser settings shared by every cell, filler length and seed.
+    """Sizes, optimiser and stopping settings shared by every cell, filler length and seed.
 
     Attributes
     ----------
@@ -38,7 +39,7 @@ class TrainConfig:
     batch_size : int
         Sequences per training step, drawn fresh at every step.
     steps : int
-        Optimiser steps per run.
+        Largest number of optimiser steps per run.
     lr : float
         Adam step size.
     betas : tuple of float
@@ -47,12 +48,15 @@ class TrainConfig:
         Adam epsilon.
     clip : float
         Largest global gradient norm (kernel and read-out parameters together).
-    forget_bias : float
-        Initial value of ``b_f`` in cells that have a forget gate named ``b_f`` (the LSTMs).
+    check_every : int
+        Steps between checkpoints, at which the accuracy on the validation set is recorded.
+    stop_after : int
+        Stop early once this many consecutive checkpoints were perfect (accuracy 1.0 on
+        the validation set); 0 never stops early.
+    validation_size : int
+        Held-out sequences of the checkpoints (learning curves, early stop).
     test_size : int
-        Held-out sequences per filler length, the same for every cell and seed.
-    checkpoints : int
-        How many times during training the held-out accuracy is recorded.
+        Held-out sequences of the reported accuracy, measured once after the last step.
     n_classes : int
         ``K`` of the task.
     n_fillers_vocab : int
@@ -63,14 +67,15 @@ class TrainConfig:
 
     hidden_size: int = 32
     batch_size: int = 64
-    steps: int = 2000
+    steps: int = 1000
     lr: float = 1e-2
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     clip: float = 1.0
-    forget_bias: float = 1.0
+    check_every: int = 100
+    stop_after: int = 3
+    validation_size: int = 500
     test_size: int = 1000
-    checkpoints: int = 10
     n_classes: int = 8
     n_fillers_vocab: int = 16
     dtype: str = "float32"
@@ -87,13 +92,15 @@ class RunResult:
     Attributes
     ----------
     accuracy : float
-        Held-out accuracy after the last step.
+        Accuracy on the test set after the last step.
     final_loss : float
-        Mean training loss over the last tenth of the steps.
+        Mean training loss over the last ``check_every`` steps.
+    steps_run : int
+        Optimiser steps made (fewer than ``config.steps`` after an early stop).
     curve_steps : list of int
-        Steps at which the held-out accuracy was recorded.
+        Steps of the checkpoints.
     curve_accuracy : list of float
-        Held-out accuracy at those steps.
+        Validation accuracy at those steps.
     initial : dict
         Kernel and read-out parameters before training (copies).
     trained : dict
@@ -102,6 +109,7 @@ class RunResult:
 
     accuracy: float
     final_loss: float
+    steps_run: int = 0
     curve_steps: list[int] = field(default_factory=list)
     curve_accuracy: list[float] = field(default_factory=list)
     initial: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
@@ -109,20 +117,22 @@ class RunResult:
 
 
 def init_model(
-    kernel: ModuleType, task: LongContextTask, config: TrainConfig, seed: int
+    kernel: ModuleType, task: LongContextTask, config: TrainConfig, seed: int, init: str
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Draw the kernel's parameters (its own ``init_params``) and the read-out.
+    """Draw the kernel's parameters (its own ``init_params``, then ``init``) and the read-out.
 
     Parameters
     ----------
     kernel : module
         A generated kernel.
     task : LongContextTask
-        Gives the input size ``D`` and the number of classes ``K``.
+        Gives the input size ``D``, the number of classes ``K`` and ``T_max = N + 2``.
     config : TrainConfig
-        Gives ``H`` and the forget-gate bias.
+        Gives ``H`` and the dtype.
     seed : int
-        Seed of both draws.
+        Seed of every draw.
+    init : str
+        A gate-bias initialisation of :mod:`~lstm_sym.experiments.initialisation`.
 
     Returns
     -------
@@ -134,8 +144,7 @@ def init_model(
     dtype = np.dtype(config.dtype)
     drawn = kernel.init_params(task.input_size, config.hidden_size, seed=seed, dtype=dtype)
     params = {name: np.array(drawn[name], dtype=dtype) for name in kernel.PARAMETER_NAMES}
-    if "b_f" in params:
-        params["b_f"][...] = config.forget_bias
+    apply_init(kernel.CELL, params, init, task.length, np.random.default_rng([seed, 3]))
     rng = np.random.default_rng([seed, 1])
     readout = init_readout(config.hidden_size, task.n_classes, rng)
     return params, {name: value.astype(dtype) for name, value in readout.items()}
@@ -163,9 +172,15 @@ def train(
     n_filler: int,
     seed: int,
     config: TrainConfig,
+    validation: Batch,
     test: Batch,
+    init: str = "default",
 ) -> RunResult:
     """Train ``kernel`` plus a softmax read-out with Adam on fresh batches.
+
+    Every ``config.check_every`` steps the accuracy on ``validation`` is recorded; the run
+    stops once ``config.stop_after`` consecutive checkpoints were perfect, or after
+    ``config.steps`` steps. The reported accuracy is measured once on ``test`` at the end.
 
     Parameters
     ----------
@@ -176,23 +191,27 @@ def train(
     seed : int
         Seed of the parameters and of the training batches.
     config : TrainConfig
-    test : Batch
+    validation, test : Batch
         Held-out sequences of the same task, never trained on.
+    init : str
+        Gate-bias initialisation (see :func:`init_model`).
 
     Returns
     -------
     RunResult
     """
     task = config.task(n_filler)
-    params, readout = init_model(kernel, task, config, seed)
+    params, readout = init_model(kernel, task, config, seed, init)
     initial = {"params": _copy(params), "readout": _copy(readout)}
     everything = {**params, **{f"readout.{k}": v for k, v in readout.items()}}
     optimiser = Adam(everything, lr=config.lr, betas=config.betas, eps=config.eps)
     rng = np.random.default_rng([seed, 2])
     params_dtype = np.dtype(config.dtype)
-    every = max(1, config.steps // max(1, config.checkpoints))
+    every = max(1, config.check_every)
     losses: list[float] = []
     result = RunResult(accuracy=0.0, final_loss=0.0)
+    perfect_in_a_row = 0
+    step = 0
     for step in range(1, config.steps + 1):
         batch = task.sample(config.batch_size, rng)
         hs, _, cache = kernel.forward(batch.xs.astype(params_dtype), params)
@@ -205,11 +224,15 @@ def train(
         optimiser.step(clip_global_norm(all_grads, config.clip))
         losses.append(loss)
         if step % every == 0 or step == config.steps:
+            score = accuracy(kernel, params, readout, validation)
             result.curve_steps.append(step)
-            result.curve_accuracy.append(accuracy(kernel, params, readout, test))
-    tail = max(1, config.steps // 10)
-    result.accuracy = result.curve_accuracy[-1]
-    result.final_loss = float(np.mean(losses[-tail:]))
+            result.curve_accuracy.append(score)
+            perfect_in_a_row = perfect_in_a_row + 1 if score == 1.0 else 0
+            if config.stop_after > 0 and perfect_in_a_row >= config.stop_after:
+                break
+    result.steps_run = step
+    result.accuracy = accuracy(kernel, params, readout, test)
+    result.final_loss = float(np.mean(losses[-every:]))
     result.initial = initial
     result.trained = {"params": params, "readout": readout}
     return result
