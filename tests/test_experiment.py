@@ -14,12 +14,10 @@ import pytest
 
 from lstm_sym.cli import main
 from lstm_sym.experiments import long_context
-from lstm_sym.experiments.adam import Adam, clip_global_norm, global_norm
 from lstm_sym.experiments.initialisation import apply_init, chrono_bias
 from lstm_sym.experiments.long_context import PAGE_FILE, QUICK, RESULTS_FILE, VARIANTS, Progress
 from lstm_sym.experiments.page import render_page
 from lstm_sym.experiments.plots import PLOT_FILES
-from lstm_sym.experiments.readout import readout_loss
 from lstm_sym.experiments.stats import success_rate, t_critical_95, t_interval_95
 from lstm_sym.experiments.task import LongContextTask
 from lstm_sym.kernels import load_kernel
@@ -70,47 +68,6 @@ def test_fillers_never_contain_states_and_query_closes() -> None:
     assert fillers.min() >= task.n_classes
     assert fillers.max() < task.query_id
     np.testing.assert_array_equal(batch.tokens[-1], task.query_id)
-
-
-def test_readout_gradient_matches_finite_differences() -> None:
-    """The read-out's analytic gradients equal central finite differences of its loss."""
-    rng = np.random.default_rng(3)
-    h = rng.standard_normal((5, 4))
-    readout = {"W_y": rng.standard_normal((3, 4)), "b_y": rng.standard_normal(3)}
-    labels = np.array([0, 2, 1, 2, 0])
-    _, grads, _ = readout_loss(h, readout, labels)
-    tensors = {"h": h, **readout}
-    eps = 1e-6
-    for name, tensor in tensors.items():
-        numeric = np.zeros_like(tensor)
-        for index in np.ndindex(tensor.shape):
-            saved = tensor[index]
-            tensor[index] = saved + eps
-            plus, _, _ = readout_loss(h, readout, labels)
-            tensor[index] = saved - eps
-            minus, _, _ = readout_loss(h, readout, labels)
-            tensor[index] = saved
-            numeric[index] = (plus - minus) / (2 * eps)
-        np.testing.assert_allclose(grads[name], numeric, rtol=1e-6, atol=1e-9, err_msg=name)
-
-
-def test_adam_converges_on_quadratic() -> None:
-    """Adam drives an ill-conditioned quadratic to its minimum."""
-    target = np.array([3.0, -2.0, 0.5])
-    scale = np.array([1.0, 10.0, 100.0])
-    params = {"x": np.zeros(3)}
-    optimiser = Adam(params, lr=0.05)
-    for _ in range(2000):
-        optimiser.step({"x": scale * (params["x"] - target)})
-    np.testing.assert_allclose(params["x"], target, atol=1e-3)
-
-
-def test_clipping_caps_the_global_norm() -> None:
-    """Clipping rescales all gradients together to the requested global norm."""
-    grads = {"a": np.full(4, 3.0), "b": np.full(2, -4.0)}
-    clipped = clip_global_norm(grads, 1.0)
-    assert global_norm(clipped) == pytest.approx(1.0)
-    np.testing.assert_allclose(clipped["a"] / clipped["b"][0], grads["a"] / grads["b"][0])
 
 
 def test_quick_command_writes_json_svgs_and_page(quick_out: Path) -> None:

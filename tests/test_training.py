@@ -272,3 +272,14 @@ def test_training_example_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(results["losses"]) == 10 and results["loss_last_50"] < results["losses"][0]
     assert set(results["completions"]) == set(example.PROMPTS)
     assert (tmp_path / "loss.svg").stat().st_size > 0
+
+
+def test_adam_converges_on_quadratic() -> None:
+    """Adam drives an ill-conditioned quadratic to its minimum."""
+    target = np.array([3.0, -2.0, 0.5])
+    scale = np.array([1.0, 10.0, 100.0])
+    params = {"x": np.zeros(3)}
+    optimiser = Adam(params, lr=0.05)
+    for _ in range(2000):
+        optimiser.step({"x": scale * (params["x"] - target)})
+    np.testing.assert_allclose(params["x"], target, atol=1e-3)

@@ -1,8 +1,8 @@
 """Experiments that measure the lecture's claims with the generated kernels.
 
 - :mod:`~lstm_sym.experiments.task`: the far-context task (state, fillers, *I know* → language).
-- :mod:`~lstm_sym.experiments.readout`, :mod:`~lstm_sym.experiments.adam`: softmax read-out
-  and Adam, written here; the recurrent cells are the generated kernels, untouched.
+- The read-out, Adam and clipping are the public pieces of :mod:`lstm_sym.training`; the
+  recurrent cells are the generated kernels, untouched.
 - :mod:`~lstm_sym.experiments.initialisation`: gate-bias initialisations (b_f = 0 or 1,
   chrono) applied to the keep gate of each cell.
 - :mod:`~lstm_sym.experiments.train`, :mod:`~lstm_sym.experiments.diagnostics`: training with

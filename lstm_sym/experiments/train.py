@@ -2,7 +2,7 @@
 
 Everything runs through the kernel's own ``forward``/``backward`` (training) and
 ``step``/``step_backward`` (gradients with respect to every hidden state); the read-out and the
-optimiser are :mod:`lstm_sym.experiments.readout` and :mod:`lstm_sym.experiments.adam`.
+optimiser are the public pieces of :mod:`lstm_sym.training`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .adam import Adam, clip_global_norm
+from ..training import Adam, clip_global_norm, init_readout, readout_loss, softmax
 from .initialisation import apply_init
-from .readout import init_readout, readout_loss, softmax
 from .task import Batch, LongContextTask
 
 __all__ = [
@@ -215,9 +214,9 @@ def train(
     for step in range(1, config.steps + 1):
         batch = task.sample(config.batch_size, rng)
         hs, _, cache = kernel.forward(batch.xs.astype(params_dtype), params)
-        loss, read_grads, _ = readout_loss(hs[-1], readout, batch.labels)
+        loss, read_grads, dh, _ = readout_loss(hs[-1], readout, batch.labels)
         dhs = np.zeros_like(hs)
-        dhs[-1] = read_grads["h"]
+        dhs[-1] = dh
         grads = kernel.backward(dhs, cache)
         all_grads = {name: grads[name] for name in params}
         all_grads.update({f"readout.{k}": read_grads[k] for k in readout})
@@ -274,9 +273,9 @@ def state_gradient_norms(
         state, cache = kernel.step(xs[t], state, params)
         caches.append(cache)
     assert state is not None
-    _, read_grads, _ = readout_loss(state[kernel.OUTPUT_STATE], readout, batch.labels)
+    dh = readout_loss(state[kernel.OUTPUT_STATE], readout, batch.labels).dh
     dstate = {name: np.zeros_like(state[name]) for name in kernel.STATE_NAMES}
-    dstate[kernel.OUTPUT_STATE] = read_grads["h"] * B  # per-sequence loss, not the batch mean
+    dstate[kernel.OUTPUT_STATE] = dh * B  # per-sequence loss, not the batch mean
     norms = {name: np.empty(T) for name in kernel.STATE_NAMES}
     for t in range(T - 1, -1, -1):
         for name in kernel.STATE_NAMES:
