@@ -64,6 +64,33 @@ def test_ctrl_c_ends_with_one_line_and_status_130() -> None:
     assert rest.strip().splitlines()[-1] == "lstm-sym: interrupted"
 
 
+def test_ctrl_c_during_the_experiment_stops_its_workers_quietly(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) while the experiment's
+    worker processes train ends with one line and exit 130, and no worker traceback."""
+    process = _lstm_sym(
+        "experiment",
+        "long-context",
+        "--quick",
+        "--out",
+        str(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert process.stderr is not None
+    seen = b""
+    while b"seed=" not in seen:  # a run has finished: the workers are up and training
+        line = process.stderr.readline()
+        assert line, f"the experiment ended before any run finished: {seen.decode()}"
+        seen += line
+    os.killpg(process.pid, signal.SIGINT)
+    rest = process.stderr.read().decode()
+    process.wait(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest
+    assert rest.strip().splitlines()[-1] == "lstm-sym: interrupted"
+
+
 def test_progress_in_a_log_is_plain_lines() -> None:
     """Redirected to a pipe, `regenerate --check` progress has no carriage returns."""
     result = subprocess.run(

@@ -17,6 +17,7 @@ import json
 import math
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -258,6 +259,26 @@ def summarise(per_seed: list[float]) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this process while the block runs (processes started inherit it)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Drop the queued runs and end the running ones at once (Ctrl-C or a failed run)."""
+    # The executor forgets its processes on shutdown: keep them to end them.
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+
+
 def run_sweep(
     sweep: SweepConfig,
     jobs: int | None = None,
@@ -285,10 +306,14 @@ def run_sweep(
     jobs = jobs or min(os.cpu_count() or 1, 2)
     records: dict[tuple[str, int, int], dict[str, Any]] = {}
     context = multiprocessing.get_context("spawn")
-    with _single_blas_thread(), ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        futures: dict[Future[dict[str, Any]], tuple[Variant, int, int]] = {
-            pool.submit(_run_one, v, n, s, sweep): (v, n, s) for v, n, s in runs
-        }
+    pool = ProcessPoolExecutor(jobs, mp_context=context)
+    try:
+        # The workers start at the first submit; they inherit one BLAS thread and an ignored
+        # Ctrl-C (the terminal sends it to them too), so only this process reacts to it.
+        with _single_blas_thread(), _ctrl_c_ignored():
+            futures: dict[Future[dict[str, Any]], tuple[Variant, int, int]] = {
+                pool.submit(_run_one, v, n, s, sweep): (v, n, s) for v, n, s in runs
+            }
         for future in as_completed(futures):
             v, n, s = futures[future]
             record = future.result()
@@ -298,6 +323,10 @@ def run_sweep(
                     f"{v.name} N={n} seed={s}: accuracy {record['accuracy']:.3f} "
                     f"after {record['steps_run']} steps"
                 )
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown()
     results = _collect(sweep, records)
     # CPU seconds of the workers: what the sweep costs on an otherwise idle machine.
     results["timing"] = {"cpu_s": sum(r["cpu_s"] for r in records.values())}
