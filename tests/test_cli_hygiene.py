@@ -17,8 +17,15 @@ from lstm_sym.console import Progress
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _default_ctrl_c() -> None:
+    # A test runner's worker may ignore SIGINT, and children inherit that: give the program
+    # under test the default, as a shell would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _lstm_sym(*args: str, **kwargs: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "lstm_sym", *args], **kwargs)  # type: ignore[call-overload]
+    command = [sys.executable, "-m", "lstm_sym", *args]
+    return subprocess.Popen(command, preexec_fn=_default_ctrl_c, **kwargs)  # type: ignore[call-overload]
 
 
 @pytest.mark.parametrize("command", [["list"], ["derive", "lstm"]])
