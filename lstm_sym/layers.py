@@ -295,17 +295,7 @@ class Stack:
                 f"params has unexpected keys {extra}; expected {self!r}.parameter_names"
             )
         for name, shape in self.parameter_shapes().items():
-            value = params[name]
-            if not isinstance(value, np.ndarray):
-                raise TypeError(
-                    f"params[{name!r}] must be a numpy array; got {type(value).__name__}"
-                )
-            if value.dtype != dtype:
-                raise TypeError(
-                    f"params[{name!r}] must have dtype {dtype} like xs; got {value.dtype}"
-                )
-            if value.shape != shape:
-                raise ValueError(f"params[{name!r}] must have shape {shape}; got {value.shape}")
+            _check_array(f"params[{name!r}]", params[name], dtype, shape, str(shape))
 
     def _check_state(
         self, argument: str, state: Any, batch: int, dtype: np.dtype[Any]
@@ -324,19 +314,8 @@ class Stack:
         checked = {}
         for key in names:
             value = state[key]
-            if not isinstance(value, np.ndarray):
-                raise TypeError(
-                    f"{argument}[{key!r}] must be a numpy array; got {type(value).__name__}"
-                )
-            if value.dtype != dtype:
-                raise TypeError(
-                    f"{argument}[{key!r}] must have dtype {dtype} like xs; got {value.dtype}"
-                )
-            if value.shape != shape:
-                raise ValueError(
-                    f"{argument}[{key!r}] must have shape (num_layers * num_directions, B, H) "
-                    f"= {shape}; got {value.shape}"
-                )
+            expected = f"(num_layers * num_directions, B, H) = {shape}"
+            _check_array(f"{argument}[{key!r}]", value, dtype, shape, expected)
             checked[key] = value
         return checked
 
@@ -637,3 +616,16 @@ def _backward_direction(
                 totals[name] = np.array(grads[name], copy=True)
     assert dxs is not None
     return totals, dxs, carry
+
+
+def _check_array(
+    label: str, value: Any, dtype: np.dtype[Any], shape: tuple[int, ...], expected: str
+) -> None:
+    """Raise a TypeError or ValueError naming ``label`` unless ``value`` is an array of
+    ``dtype`` and ``shape`` (described to the user as ``expected``)."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{label} must be a numpy array; got {type(value).__name__}")
+    if value.dtype != dtype:
+        raise TypeError(f"{label} must have dtype {dtype} like xs; got {value.dtype}")
+    if value.shape != shape:
+        raise ValueError(f"{label} must have shape {expected}; got {value.shape}")
