@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 
 from . import __version__
 from .console import Progress, silence_stdout
@@ -237,13 +236,6 @@ def _not_a_checkout(root: Path) -> int:
         file=sys.stderr,
     )
     return 2
-
-
-def _load_generated(source: str, name: str) -> ModuleType:
-    """Import generated kernel source as a module (in memory: no file is left behind)."""
-    from .verify.gradcheck import kernel_from_source
-
-    return kernel_from_source(source, name)
 
 
 def _gradcheck(arguments: argparse.Namespace) -> int:

@@ -48,12 +48,12 @@ class Progress:
         self._last = message
         self.stream.flush()
 
-    def count(self, label: str, done: int, total: int | None = None) -> None:
-        """Show ``label: done[/total]``; off a terminal only every ``every``-th and the last."""
-        last = total is not None and done >= total
-        if not self.interactive and done % self.every and not last:
+    def count(self, message: str, done: int, total: int) -> None:
+        """Show ``message`` for ``done`` of ``total`` units; off a terminal only every
+        ``every``-th unit and the last."""
+        if not self.interactive and done % self.every and done < total:
             return
-        self.update(f"{label}: {done}" + (f"/{total}" if total is not None else ""))
+        self.update(message)
 
     def done(self) -> None:
         """End the progress line (on a terminal); nothing to do for plain lines."""

@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
+from lstm_sym.console import Progress
 from lstm_sym.spec import builtin_cell_names
 from lstm_sym.verify.mutation import (
     Mutant,
@@ -83,13 +84,6 @@ def _evaluate(mutant: Mutant) -> MutantResult:
     return result
 
 
-def _progress(done: int, total: int, interactive: bool) -> None:
-    if interactive:
-        print(f"\r  {done}/{total} mutants", end="", file=sys.stderr, flush=True)
-    elif done == total or done % 50 == 0:
-        print(f"  {done}/{total} mutants", file=sys.stderr, flush=True)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cells", nargs="*", help="built-in cells (default: all)")
@@ -127,20 +121,22 @@ def main() -> int:
         f"mutation check: {len(work)} of {sum(offered.values())} mutants ({mode}), "
         f"checks of `lstm-sym gradcheck`, {arguments.jobs} worker(s)"
     )
-    interactive = sys.stderr.isatty()
+    progress = Progress(every=50)
     results: list[MutantResult] = []
+
+    def record(result: MutantResult) -> None:
+        results.append(result)
+        progress.count(f"  {len(results)}/{len(work)} mutants", len(results), len(work))
+
     if arguments.jobs == 1:
         _initialise(originals)
         for mutant in work:
-            results.append(_evaluate(mutant))
-            _progress(len(results), len(work), interactive)
+            record(_evaluate(mutant))
     else:
         with multiprocessing.Pool(arguments.jobs, _initialise, (originals,)) as pool:
             for result in pool.imap(_evaluate, work, chunksize=4):
-                results.append(result)
-                _progress(len(results), len(work), interactive)
-    if interactive:
-        print(file=sys.stderr)
+                record(result)
+    progress.done()
     by_cell: dict[str, list[MutantResult]] = defaultdict(list)
     for result in results:
         by_cell[result.mutant.cell].append(result)

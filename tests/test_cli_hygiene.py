@@ -142,8 +142,8 @@ def test_counted_progress_off_a_terminal_prints_every_nth_and_the_last() -> None
     stream = io.StringIO()
     progress = Progress(stream, every=4)
     for done in range(1, 11):
-        progress.count("mutants", done, 10)
-    assert stream.getvalue().splitlines() == ["mutants: 4/10", "mutants: 8/10", "mutants: 10/10"]
+        progress.count(f"{done}/10 mutants", done, 10)
+    assert stream.getvalue().splitlines() == ["4/10 mutants", "8/10 mutants", "10/10 mutants"]
 
 
 def test_regenerate_outside_a_checkout_is_a_clear_error(

@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from ..console import Progress as ProgressLine
 from .diagnostics import gradient_norms_by_distance, keep_gate_summary
 from .initialisation import INITIALISATIONS
 from .stats import SUCCESS_THRESHOLD, success_rate, t_interval_95
@@ -206,10 +207,9 @@ class Progress:
     def __init__(self, total: int, stream: TextIO | None = None, width: int = 30) -> None:
         self.total = total
         self.done = 0
-        self.stream = stream if stream is not None else sys.stderr
         self.width = width
         self.started = time.perf_counter()
-        self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.line = ProgressLine(stream)
 
     def update(self, label: str) -> None:
         """Count one unit of work as done and redraw with ``label``."""
@@ -217,14 +217,9 @@ class Progress:
         filled = self.width * self.done // max(1, self.total)
         bar = "#" * filled + "-" * (self.width - filled)
         elapsed = time.perf_counter() - self.started
-        line = f"[{bar}] {self.done}/{self.total} {elapsed:6.1f} s  {label}"
-        if self.interactive:
-            self.stream.write("\r" + line.ljust(100))
-            if self.done == self.total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        self.line.update(f"[{bar}] {self.done}/{self.total} {elapsed:6.1f} s  {label}")
+        if self.done == self.total:
+            self.line.done()
 
 
 @contextmanager
