@@ -294,12 +294,12 @@ def test_gru_state_round_trips_through_torch():
 
 
 def _user_kernel(text: str, tmp_path) -> ModuleType:
-    from lstm_sym.cli import _load_generated
     from lstm_sym.derive import derive
     from lstm_sym.render.kernel import render_kernel
+    from lstm_sym.verify.gradcheck import kernel_from_source
 
     spec = parse_spec(text)
-    return _load_generated(render_kernel(derive(spec), "user.cell", "test"), spec.name)
+    return kernel_from_source(render_kernel(derive(spec), "user.cell", "test"), spec.name)
 
 
 def test_a_state_can_be_the_target_of_a_linear_map(tmp_path):
