@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .artifacts import Artifacts, CellArtifacts
+from .backends.numpy.printer import equation_text
 from .console import Progress, silence_stdout
 from .derive import Derivation, LinearGroup, derive
 from .regenerate import (
@@ -20,8 +22,6 @@ from .regenerate import (
     user_artifacts,
     write_files,
 )
-from .render.artifacts import Artifacts, CellArtifacts
-from .render.kernel import equation_text
 from .spec import SpecError, builtin_cell_names, load_builtin, parse_spec_file
 from .spec.model import CellSpec
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .render.artifacts import Artifacts, CellArtifacts, render_cell
-from .render.javascript import explorer_artifacts
-from .render.variants import VARIANTS_PAGE, render_variants_page
+from .artifacts import Artifacts, CellArtifacts, render_cell
+from .backends.javascript.printer import explorer_artifacts
+from .docs_render.variants import VARIANTS_PAGE, render_variants_page
 from .spec import (
     SpecError,
     builtin_cell_names,
@@ -65,8 +65,8 @@ def builtin_artifacts(
     """Render the generated files of the built-in cells (all of them by default).
 
     Rendering all cells adds the page that compares them, ``docs/variants.md``, as the last
-    entry (an :class:`~lstm_sym.render.artifacts.Artifacts`; every other entry is a
-    :class:`~lstm_sym.render.artifacts.CellArtifacts`).
+    entry (an :class:`~lstm_sym.artifacts.Artifacts`; every other entry is a
+    :class:`~lstm_sym.artifacts.CellArtifacts`).
 
     Parameters
     ----------
@@ -106,7 +106,7 @@ def builtin_artifacts(
         results.append(figure_artifacts())
         if progress:
             progress("worked example")
-        from .render.worked_example import example_files
+        from .docs_render.worked_example import example_files
 
         results.append(Artifacts(files=example_files(COMMAND)))
     return results
@@ -121,7 +121,7 @@ def figure_artifacts() -> Artifacts:
 
     Each SVG starts with a comment naming its source and :data:`COMMAND`.
     """
-    from .render.figures import figures
+    from .docs_render.figures import figures
 
     files = {}
     for name, svg in figures().items():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lstm_sym.backends.numpy.printer import render_kernel
 from lstm_sym.derive import derive
 from lstm_sym.kernels import load_kernel
-from lstm_sym.render.kernel import render_kernel
 from lstm_sym.spec import parse_spec
 from lstm_sym.verify.finite_differences import make_problem
 from lstm_sym.verify.gradcheck import kernel_from_source

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from lstm_sym.docs_render.variants import VARIANTS_PAGE
 from lstm_sym.interop.torch import (
     GRU_GATE_ORDER,
     gru_params_from_torch,
@@ -17,7 +18,6 @@ from lstm_sym.interop.torch import (
 )
 from lstm_sym.kernels import gru_torch, load_kernel, lstm
 from lstm_sym.regenerate import builtin_artifacts
-from lstm_sym.render.variants import VARIANTS_PAGE
 from lstm_sym.spec import builtin_cell_names, load_builtin, parse_spec
 from lstm_sym.verify.finite_differences import (
     FD_TOLERANCE,
@@ -294,8 +294,8 @@ def test_gru_state_round_trips_through_torch():
 
 
 def _user_kernel(text: str, tmp_path) -> ModuleType:
+    from lstm_sym.backends.numpy.printer import render_kernel
     from lstm_sym.derive import derive
-    from lstm_sym.render.kernel import render_kernel
     from lstm_sym.verify.gradcheck import kernel_from_source
 
     spec = parse_spec(text)

@@ -19,9 +19,9 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from site_support import require_built_site, serve, site_port
 from test_site_browser import CHROMIUM, CHROMIUM_ARGS
 
+from lstm_sym.backends.javascript.printer import ExplorerPrinter, render_explorer_script
 from lstm_sym.derive import derive
 from lstm_sym.kernels import load_kernel
-from lstm_sym.render.javascript import ExplorerPrinter, render_explorer_script
 from lstm_sym.spec import SpecError, builtin_cell_names, load_builtin, parse_spec
 
 #: Random points per cell at which the page's arithmetic is compared with the kernel's.

@@ -8,9 +8,9 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lstm_sym.backends.numpy.printer import render_kernel
 from lstm_sym.derive import Derivation, derive
 from lstm_sym.regenerate import user_artifacts
-from lstm_sym.render.kernel import render_kernel
 from lstm_sym.spec import SpecError, parse_spec
 from lstm_sym.spec.parser import latex_problem, text_problem
 from lstm_sym.verify.gradcheck import kernel_from_source

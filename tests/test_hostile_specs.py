@@ -117,7 +117,7 @@ def test_a_failure_while_generating_is_a_spec_error_not_a_traceback(
     tmp_path, capsys, monkeypatch, failure
 ):
     """Whatever derivation or rendering raises for a parsed spec ends as FILE:LINE, exit 2."""
-    from lstm_sym.render import artifacts
+    from lstm_sym import artifacts
 
     def broken(spec):
         raise failure

@@ -8,8 +8,8 @@ import textwrap
 import numpy as np
 import pytest
 
+from lstm_sym.backends.numpy.printer import render_kernel
 from lstm_sym.derive import derive
-from lstm_sym.render.kernel import render_kernel
 from lstm_sym.spec import SpecError, builtin_cell_names, load_builtin, parse_spec
 from lstm_sym.spec.model import Role
 from lstm_sym.spec.parser import name_problem

@@ -10,8 +10,8 @@ import sympy
 
 from lstm_sym.derive.reverse import derive
 from lstm_sym.kernels import load_kernel
-from lstm_sym.render.adjoint_factors import adjoint_symbols, plan_adjoints, row_sources
-from lstm_sym.render.stack_layout import activation_blocks, activation_kinds, row_order
+from lstm_sym.plan.adjoint_factors import adjoint_symbols, plan_adjoints, row_sources
+from lstm_sym.plan.stack_layout import activation_blocks, activation_kinds, row_order
 from lstm_sym.spec import builtin_cell_names, load_builtin
 from lstm_sym.verify.finite_differences import make_problem
 from lstm_sym.verify.mutation import Mutant, evaluate_mutant

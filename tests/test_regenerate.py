@@ -108,7 +108,7 @@ def test_check_passes_on_an_up_to_date_tree(tmp_path):
 def test_a_failing_template_leaves_every_file_as_it_was(tmp_path, monkeypatch):
     """An exception while rendering one cell's page (the GRU's) writes nothing at all, not even
     the stale kernels of the cells rendered before it."""
-    from lstm_sym.render import artifacts
+    from lstm_sym import artifacts
 
     root = _copy_generated(tmp_path)
     kernel = root / "lstm_sym/kernels/lstm.py"

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lstm_sym.render import worked_example as example
+from lstm_sym.docs_render import worked_example as example
 
 
 @pytest.fixture(scope="module")

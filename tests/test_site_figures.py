@@ -11,12 +11,12 @@ import sys
 import pytest
 from site_support import REPO
 
-from lstm_sym.render import cell_diagram, figures
+from lstm_sym.docs_render import cell_diagram, figures
 from lstm_sym.spec import builtin_cell_names, load_builtin
 
 SCRIPT = (
     "import hashlib, sys\n"
-    "from lstm_sym.render.figures import activation_plots_svg, cell_diagram_svg\n"
+    "from lstm_sym.docs_render.figures import activation_plots_svg, cell_diagram_svg\n"
     "from lstm_sym.spec import load_builtin\n"
     "text = activation_plots_svg() + cell_diagram_svg(load_builtin('peephole_lstm'), ('f',))\n"
     "sys.stdout.write(hashlib.sha256(text.encode()).hexdigest())\n"

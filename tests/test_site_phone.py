@@ -18,8 +18,8 @@ from playwright.sync_api import Browser
 from site_support import require_built_site
 from test_site_browser import WAIT_FOR_MATH, all_pages, browser, site_url
 
+from lstm_sym.docs_render.worked_example import inputs, output_weights, parameters
 from lstm_sym.kernels import lstm, rnn
-from lstm_sym.render.worked_example import inputs, output_weights, parameters
 
 __all__ = ["browser", "site_url"]  # fixtures shared with the browser tests
 

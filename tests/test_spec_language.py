@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
+from lstm_sym.backends.numpy.printer import render_kernel
 from lstm_sym.derive import derive
-from lstm_sym.render.kernel import render_kernel
-from lstm_sym.render.latex import render_derivation_page
+from lstm_sym.docs_render.latex import render_derivation_page
 from lstm_sym.spec import SpecError, parse_spec
 from lstm_sym.verify.gradcheck import check_kernel
 

@@ -261,7 +261,7 @@ def _check_worked_example() -> None:
     Every adjoint of the example's backward step is compared with central finite differences
     (relative error ≤ 1e-6), and each numeric exercise answer with its closed form.
     """
-    from lstm_sym.render import worked_example
+    from lstm_sym.docs_render import worked_example
 
     try:
         errors = worked_example.check()

@@ -7,7 +7,7 @@ A stacked buffer holds the pre-activations of several linear maps one after the 
   so one ``tanh`` call (with ``σ(a) = (1 + tanh(a/2)) / 2`` for the sigmoid rows) computes
   every gate of the block, written into one contiguous cache block;
 * rows whose adjoint is the same incoming adjoint times a factor are adjacent, so one
-  broadcast product writes all of them (see :mod:`lstm_sym.render.adjoint_factors`).
+  broadcast product writes all of them (see :mod:`lstm_sym.plan.adjoint_factors`).
 
 :func:`row_order` picks, among all orders of a group's rows, one with the fewest runs of
 both kinds (ties: closest to spec order). :func:`activation_blocks` then lists the runs of

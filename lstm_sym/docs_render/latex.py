@@ -15,8 +15,8 @@ import sympy
 from ..derive.model import Adjoint, Derivation, LinearGroup, local_derivative
 from ..derive.reverse import adjoint_symbol, seed_symbol
 from ..spec.model import CellSpec, Elementwise, LinearMap, Role, previous
-from .environment import template_environment
-from .printers import LectureLatexPrinter
+from ..templating import template_environment
+from .latex_printer import LectureLatexPrinter
 
 __all__ = [
     "LatexNames",
@@ -352,7 +352,7 @@ def render_derivation_page(derivation: Derivation, source: str, command: str) ->
                 )
             )
     output = spec.output_state
-    template = template_environment().get_template("derivation.md.jinja")
+    template = template_environment(__package__).get_template("derivation.md.jinja")
     group = derivation.groups[0]
     first = group.maps[0]
     z = names.concatenation(group.operands)

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..derive.model import Derivation, ForwardValue, LinearGroup
-from ..derive.reverse import seed_symbol
-from ..spec.model import CellSpec, Equation, LinearMap, previous
-from .adjoint_factors import LinearForm, plan_adjoints, row_sources, split_sign
-from .environment import template_environment
+from ...derive.model import Derivation, ForwardValue, LinearGroup
+from ...derive.reverse import seed_symbol
+from ...plan.adjoint_factors import LinearForm, plan_adjoints, row_sources, split_sign
+from ...plan.stack_layout import ActivationBlock, activation_blocks, activation_kinds, row_order
+from ...spec.model import CellSpec, Equation, LinearMap, previous
+from ...templating import template_environment
+from .code import numpy_code
 from .inplace import InPlaceEmitter
-from .printers import numpy_code
-from .stack_layout import ActivationBlock, activation_blocks, activation_kinds, row_order
 
 __all__ = ["comment_text", "docstring_text", "equation_text", "render_kernel"]
 
@@ -794,7 +794,7 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
     init_lines, init_entries = builder.init_entries()
     forward_step = builder.forward_step()
     backward_step = builder.backward_step()
-    template = template_environment().get_template("kernel.py.jinja")
+    template = template_environment(__package__).get_template("kernel.py.jinja")
     return template.render(
         spec=spec,
         source_comment=comment_text(source),

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sympy
 
-from ..spec.functions import sigmoid
-from .printers import numpy_code
+from ...spec.functions import sigmoid
+from .code import numpy_code
 
 __all__ = ["InPlaceEmitter"]
 

@@ -4,7 +4,7 @@ Everything on the page comes from the specs and their derivations: the one-line 
 with the lecture's LSTM (the spec's ``compare`` header), the states, the parameters with
 their shapes and counts for given ``D`` and ``H``, and the forward equations of one step in
 the lecture's notation (linear maps written out inside the gates, as in
-:func:`~lstm_sym.render.latex.inline_linear_maps`).
+:func:`~lstm_sym.docs_render.latex.inline_linear_maps`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..derive.model import Derivation
 from ..spec.model import CellSpec, Elementwise
-from .environment import template_environment
+from ..templating import template_environment
 from .latex import LatexNames, inline_linear_maps
 
 __all__ = ["REFERENCE_CELL", "VARIANTS_PAGE", "render_variants_page"]
@@ -152,7 +152,7 @@ def render_variants_page(
                 equations=_forward_equations(derivation),
             )
         )
-    template = template_environment().get_template("variants.md.jinja")
+    template = template_environment(__package__).get_template("variants.md.jinja")
     return template.render(
         source=source,
         command=command,

@@ -11,7 +11,7 @@ Reverse mode is linear in the adjoints: every adjoint equation of a step has the
   per-step loop is left with a few multiplications by the incoming adjoints.
 
 This module works out which adjoints are stored, their terms, and the factors; it does no
-printing (:mod:`lstm_sym.render.kernel` turns the plan into statements).
+printing (:mod:`lstm_sym.backends.numpy.printer` turns the plan into statements).
 """
 
 from __future__ import annotations

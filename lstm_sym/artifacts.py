@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..derive import Derivation, derive
-from ..spec.model import CellSpec
-from .kernel import render_kernel
-from .latex import render_derivation_page, render_snippets
+from .backends.numpy.printer import render_kernel
+from .derive import Derivation, derive
+from .docs_render.latex import render_derivation_page, render_snippets
+from .spec.model import CellSpec
 
 __all__ = ["Artifacts", "CellArtifacts", "render_cell"]
 

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import sympy
 from sympy.printing.jscode import JavascriptCodePrinter
 
-from ..derive.model import Derivation, ForwardValue, LinearGroup, local_derivative
-from ..derive.reverse import seed_symbol
-from ..spec.functions import sigmoid
-from ..spec.model import LinearMap, previous
-from .artifacts import Artifacts
-from .environment import template_environment
+from ...artifacts import Artifacts
+from ...derive.model import Derivation, ForwardValue, LinearGroup, local_derivative
+from ...derive.reverse import seed_symbol
+from ...spec.functions import sigmoid
+from ...spec.model import LinearMap, previous
+from ...templating import template_environment
 
 __all__ = ["EXPLORER_SCRIPT", "ExplorerPrinter", "explorer_artifacts", "render_explorer_script"]
 
@@ -297,7 +297,7 @@ def render_explorer_script(
         forward stages, ``backward(v, seed)`` and the local derivatives, for ``H = D = 1``.
     """
     cells = [_cell_context(d, s) for d, s in zip(derivations, sources, strict=True)]
-    template = template_environment().get_template("explorer-cells.js.jinja")
+    template = template_environment(__package__).get_template("explorer-cells.js.jinja")
     return template.render(
         cells=cells, command=_comment_text(command), sources=_comment_text(", ".join(sources))
     )

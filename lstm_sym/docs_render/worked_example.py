@@ -465,7 +465,7 @@ RED, BLUE, GREEN, ORANGE, GREY = "#d32f2f", "#1565c0", "#2e7d32", "#ef6c00", "#5
 
 
 #: The file named as the source of every generated example file.
-SOURCE = "lstm_sym/render/worked_example.py"
+SOURCE = "lstm_sym/docs_render/worked_example.py"
 
 
 def example_files(command: str) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""Backends: each prints a cell's kernel plan for one target (a folder per backend)."""

@@ -1,0 +1,1 @@
+"""The JavaScript backend: the explorer's forward and backward steps for the browser."""

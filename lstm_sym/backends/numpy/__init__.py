@@ -1,0 +1,1 @@
+"""The NumPy backend: the kernels committed in ``lstm_sym/kernels/``."""

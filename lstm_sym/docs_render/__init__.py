@@ -1,0 +1,1 @@
+"""The documentation side: LaTeX derivation pages, cell diagrams, the worked example, figures."""

@@ -1,0 +1,1 @@
+"""The backend-neutral kernel plan: what a cell's kernels compute, as data."""
