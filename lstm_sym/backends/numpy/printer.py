@@ -14,9 +14,19 @@ import sympy
 
 from ...derive.model import Derivation, ForwardValue, LinearGroup
 from ...derive.reverse import seed_symbol
-from ...plan.adjoint_factors import LinearForm, plan_adjoints, row_sources, split_sign
-from ...plan.stack_layout import ActivationBlock, activation_blocks, activation_kinds, row_order
-from ...spec.model import CellSpec, Equation, LinearMap, previous
+from ...plan.adjoint_factors import LinearForm
+from ...plan.kernel_plan import (
+    ChunkTerm,
+    GroupBackward,
+    KernelPlan,
+    ParameterSum,
+    StackedGroup,
+    StoredAdjoint,
+    build_plan,
+)
+from ...plan.linear_rules import BIAS_RULE, OPERAND_RULE, WEIGHT_RULE
+from ...plan.stack_layout import ActivationBlock
+from ...spec.model import Equation, LinearMap, previous
 from ...templating import template_environment
 from .code import numpy_code
 from .inplace import InPlaceEmitter
@@ -58,20 +68,13 @@ class _StackView:
     stop: str
 
 
-def _columns(spec: CellSpec, group: LinearGroup) -> list[_Columns]:
-    n_h = n_d = 0
-    columns = []
-    for operand in group.operands:
-        is_input = operand == spec.input_name
-        start = _size(n_h, n_d)
-        if is_input:
-            n_d += 1
-        else:
-            n_h += 1
-        columns.append(
-            _Columns(operand, start, _size(n_h, n_d), "_D" if is_input else "_H", is_input)
+def _columns(group: StackedGroup) -> list[_Columns]:
+    return [
+        _Columns(
+            c.operand, _size(*c.start), _size(*c.stop), "_D" if c.is_input else "_H", c.is_input
         )
-    return columns
+        for c in group.columns
+    ]
 
 
 def _rows(order: tuple[str, ...]) -> list[_StackView]:
@@ -90,61 +93,56 @@ def _spec_order(group: LinearGroup) -> tuple[str, ...]:
     return tuple(m.target for m in group.maps)
 
 
+class _NumPyAlgebra:
+    """The linear reverse rules in NumPy source (rows are batch entries).
+
+    A product is written as the two arguments of a matrix product (``"a.T, b"``), which the
+    printer hands to ``np.matmul`` or ``_matmul_into`` with its output buffer.
+    """
+
+    def outer(self, delta: str, operand: str) -> str:
+        return f"{delta}.T, {operand}"
+
+    def transposed_product(self, weight: str, delta: str) -> str:
+        return f"{delta}, {weight}"
+
+    def batch_sum(self, delta: str) -> str:
+        return f"{delta}.sum(axis=0)"
+
+
+_ALGEBRA = _NumPyAlgebra()
+
+
 class _KernelBuilder:
-    def __init__(self, derivation: Derivation) -> None:
-        self.derivation = derivation
-        self.spec = derivation.spec
-        self.cached = set(derivation.cached)
+    """Print a :class:`~lstm_sym.plan.kernel_plan.KernelPlan` as the lines of a NumPy kernel.
+
+    Planning (row order, halved rows, factors, what is cached) is the plan's; this class only
+    chooses buffer names and writes NumPy statements, handing line lists to the template.
+    """
+
+    def __init__(self, plan: KernelPlan) -> None:
+        self.plan = plan
+        self.adjoints = plan.adjoints
+        self.derivation = plan.derivation
+        self.spec = plan.spec
+        self.cached = set(plan.cached)
         self.states = set(self.spec.state_names)
-        self.elementwise_params = [a.name for a in derivation.parameter_adjoints]
-        vector_params = set(self.spec.parameter_names)
-        for group in derivation.groups:
-            for linear_map in group.maps:
-                vector_params.discard(linear_map.weight)
-                vector_params.discard(linear_map.bias or "")
-        self.free_params = [p for p in self.spec.parameter_names if p in vector_params]
-        # Rows ordered so gates of one activation, and adjoints fed by one adjoint, are adjacent.
-        kinds = activation_kinds(derivation)
-        sources = row_sources(derivation)
-        self.row_orders = {g.index: row_order(g, kinds, sources) for g in derivation.groups}
-        self.maps = {m.target: m for g in derivation.groups for m in g.maps}
-        self.blocks = {
-            g.index: activation_blocks(g, self.row_orders[g.index], kinds)
-            for g in derivation.groups
-        }
-        # Sigmoid rows of an activation block hold a / 2 (their weights and biases are halved
-        # once per call), so one tanh computes σ(a) = (1 + tanh(a / 2)) / 2 for them.
-        self.halved_rows = {
-            k: [rows for block in blocks for rows in block.sigmoid_rows]
-            for k, blocks in self.blocks.items()
-        }
-        self.halved = frozenset(
-            self.row_orders[k][position]
-            for k, ranges in self.halved_rows.items()
-            for first, stop in ranges
-            for position in range(first, stop)
-        )
-        self.plan = plan_adjoints(derivation, self.row_orders, self.halved)
-        self.block_outputs = {
-            output
-            for blocks in self.blocks.values()
-            for block in blocks
-            for output in block.outputs
-        }
-        # Where each linear-map target lives: the rows of its group's stacked pre-activations.
+        self.elementwise_params = plan.elementwise_parameters
+        self.free_params = plan.free_parameters
+        self.row_orders = {g.index: g.row_order for g in plan.groups}
+        self.maps = {m.target: m for g in plan.groups for m in g.maps}
+        self.blocks = {g.index: list(g.blocks) for g in plan.groups}
+        self.halved_rows = {g.index: list(g.halved_rows) for g in plan.groups}
+        self.halved = plan.halved
+        self.block_outputs = plan.block_outputs
         self.linear_rows: dict[str, tuple[int, _StackView]] = {
-            row.name: (group.index, row) for group in derivation.groups for row in self.rows(group)
+            row.name: (group.index, row) for group in plan.groups for row in self.rows(group)
         }
-        # Groups whose pre-activations the backward pass reads (``d_r = a_hn ⊙ …`` in a
-        # GRU of the torch form): their ``a_stack<k>_seq`` is kept in the cache.
-        self.cached_groups = sorted(
-            {self.linear_rows[n][0] for n in derivation.cached if n in self.linear_rows}
-        )
+        self.cached_groups = plan.cached_groups
         # Parameter adjoints summed a block of steps at a time with the weight gradients.
         self.chunked_parameters = {
-            a.name: terms
-            for a in derivation.parameter_adjoints
-            if (terms := self.chunked_parameter_terms(a.name)) is not None
+            name: [self.chunk_term(term) for term in terms]
+            for name, terms in plan.chunked_parameters.items()
         }
         self.forward_emitter = InPlaceEmitter()
         self.backward_emitter = InPlaceEmitter()
@@ -154,7 +152,11 @@ class _KernelBuilder:
         self.parameter_step_buffers: list[str] = []
         self.operand_buffers: list[str] = []
 
-    def rows(self, group: LinearGroup) -> list[_StackView]:
+    def columns(self, k: int) -> list[_Columns]:
+        """Operand columns of group ``k`` as kernel source."""
+        return _columns(self.plan.group(k))
+
+    def rows(self, group: LinearGroup | StackedGroup) -> list[_StackView]:
         """The group's members in stacked-row order."""
         return _rows(self.row_orders[group.index])
 
@@ -169,7 +171,6 @@ class _KernelBuilder:
     def group_setup(self) -> list[str]:
         """Stack each group's weights and hoist its input projection out of the loop."""
         lines: list[str] = []
-        spec = self.spec
         for group in self.derivation.groups:
             k = group.index
             rows = len(group.maps)
@@ -191,7 +192,7 @@ class _KernelBuilder:
                     halved = f"{_size(first, 0)}:{_size(stop, 0)}"
                     lines.append(f"_W_stack{k}[{halved}] *= 0.5")
                     lines.append(f"_b_stack{k}[{halved}] *= 0.5")
-            columns = _columns(spec, group)
+            columns = self.columns(group.index)
             hoisted = [c for c in columns if c.is_input]
             width = _size(rows, 0)
             if k in self.cached_groups:
@@ -251,7 +252,7 @@ class _KernelBuilder:
                 continue
             width = _size(len(group.maps), 0)
             chunk = f"_a_stack{k}_chunk[: _t_end - _t]"
-            hoisted = [c for c in _columns(self.spec, group) if c.is_input]
+            hoisted = [c for c in self.columns(group.index) if c.is_input]
             if hoisted:
                 c = hoisted[0]
                 body.append(
@@ -282,7 +283,7 @@ class _KernelBuilder:
                     lines.append(f"_a_stack{k} = _a_stack{k}_seq[_t]")
                 else:
                     lines.append(f"_a_stack{k} = _a_stack{k}_chunk[_chunk_step]")
-                for c in _columns(self.spec, stage):
+                for c in self.columns(stage.index):
                     if not c.is_input:
                         lines.append(
                             f"np.matmul({c.operand}, _WT_stack{k}__{c.operand}, out=_product{k})"
@@ -305,21 +306,11 @@ class _KernelBuilder:
                     lines += self.activation_block(block, len(stage.maps))
                 continue
             if stage.target in self.block_outputs:
-                if self.read_later(stage):
+                if self.plan.read_later(stage):
                     lines.append(f"{stage.target} = {stage.target}_seq[_t]")
                 continue
             lines += self.assign_forward(stage)
         return lines
-
-    def read_later(self, stage: ForwardValue) -> bool:
-        """Whether a forward stage after ``stage`` reads its value."""
-        stages = self.derivation.stages
-        later = stages[stages.index(stage) + 1 :]
-        return any(
-            isinstance(s, ForwardValue)
-            and sympy.Symbol(stage.target, real=True) in s.expr.free_symbols
-            for s in later
-        )
 
     def activation_block(self, block: ActivationBlock, members: int) -> list[str]:
         """All activations of a block of rows at once: one tanh over the block.
@@ -385,13 +376,13 @@ class _KernelBuilder:
             lines.append(f"_da_stack{k}_chunk = np.empty((min(_T, _steps), _B, {width}), _dtype)")
             lines.append(f"_dW_stack{k} = np.zeros_like(_W_stack{k})")
             lines.append(f"_db_stack{k} = np.zeros({width}, _dtype)")
-            for c in _columns(self.spec, group):
+            for c in self.columns(group.index):
                 if not c.is_input:
                     lines.append(f"_W_stack{k}__{c.operand} = _W_stack{k}[:, {c.start}:{c.stop}]")
         for name in self.elementwise_params:
             lines.append(f'{name} = cache["params"]["{name}"]')
             lines.append(f"_d_{name}_sum = np.zeros(_H, _dtype)")
-        count = len(self.plan.factors)
+        count = len(self.adjoints.factors)
         if count:
             lines.append(
                 "# Forward-only factors of the adjoints, computed a block of steps at a time."
@@ -441,34 +432,19 @@ class _KernelBuilder:
             raise AssertionError(f"operand {operand!r} has no history")
         return source
 
-    def chunked_parameter_terms(self, name: str) -> list[tuple[bool, str, str | None]] | None:
-        """Terms of a parameter adjoint summable a block of steps at once, if all are.
-
-        A term qualifies when it reads a stacked row's adjoint (kept for the whole block) times
-        a cached forward value or ±1. Returns ``(negative, row slice, values or None)``.
-        """
-        terms: list[tuple[bool, str, str | None]] = []
-        for term in self.plan.forms[name].terms:
-            row_name = term.source.name[2:]
-            if not term.source.name.startswith("d_") or row_name not in self.linear_rows:
-                return None
-            negative, bare = split_sign(term.coefficient)
-            k, row = self.linear_rows[row_name]
-            rows = f"_da_stack{k}_chunk[: _t_end - _t, :, {row.start}:{row.stop}]"
-            if bare == 1:
-                terms.append((negative, rows, None))
-                continue
-            source = self.forward_name_binding(bare.name, _CHUNK) if bare.is_Symbol else None
-            if source is None:
-                return None
-            terms.append((negative, rows, source))
-        return terms
+    def chunk_term(self, term: ChunkTerm) -> tuple[bool, str, str | None]:
+        """A parameter term summed with the weight gradients: ``(negative, rows, values)``."""
+        k, row = self.linear_rows[term.row]
+        rows = f"_da_stack{k}_chunk[: _t_end - _t, :, {row.start}:{row.stop}]"
+        if term.value is None:
+            return term.negative, rows, None
+        return term.negative, rows, self.forward_name_binding(term.value, _CHUNK)
 
     def factor_block(self) -> list[str]:
         """At the first step of a block (going backward), compute its factors at once."""
-        factors = self.plan.factors
+        factors = self.adjoints.factors
         needed = sorted(
-            {s.name for f in factors for s in f.expr.free_symbols}, key=self.forward_order
+            {s.name for f in factors for s in f.expr.free_symbols}, key=self.plan.forward_order
         )
         body = ["_t0 = _t - _factor_step"]
         for name in needed:
@@ -493,14 +469,9 @@ class _KernelBuilder:
             "_factors_t = _factors[_factor_step]",
         ]
 
-    def forward_order(self, name: str) -> tuple[int, str]:
-        """Sort key: states first, then cached values in forward order."""
-        cached = self.derivation.cached
-        return (cached.index(name) + 1 if name in cached else 0, name)
-
     def backward_step(self) -> list[str]:
         derivation = self.derivation
-        plan = self.plan
+        plan = self.adjoints
         run_rows = {
             self.row_orders[k][position]
             for k, runs in plan.row_runs.items()
@@ -530,7 +501,7 @@ class _KernelBuilder:
                 lines.append(f"{factor.name} = _factors_t[:, {factor.index}]")
         forward_names = sorted(
             {n for n in read if self.forward_name_binding(n) is not None},
-            key=self.forward_order,
+            key=self.plan.forward_order,
         )
         for name in forward_names:
             lines.append(f"{name} = {self.forward_name_binding(name)}")
@@ -541,38 +512,37 @@ class _KernelBuilder:
                 lines.append(f"np.add(dhs[_t], _d_{state}_carry, out={seed})")
             else:
                 lines.append(f"np.copyto({seed}, _d_{state}_carry)")
-        for stage in reversed(derivation.stages):
-            if isinstance(stage, LinearGroup):
-                lines += self.group_adjoints(stage, read, direct)
-                continue
-            if stage.equation is None or stage.target not in plan.forms:
-                continue
-            name = f"d_{stage.target}"
-            self.adjoint_buffers.append(name)
-            lines += self.assign_form(name, plan.forms[stage.target])
-        for adjoint in derivation.parameter_adjoints:
-            if adjoint.name in self.chunked_parameters:
-                continue  # summed with the weight gradients, a block of steps at once
-            buffer = f"_d_{adjoint.name}_step"
-            self.parameter_step_buffers.append(buffer)
-            lines += self.assign_form(buffer, plan.forms[adjoint.name])
-            lines.append(f"_d_{adjoint.name}_sum += {buffer}.sum(axis=0)")
-        for adjoint in derivation.previous_state_adjoints:
-            form = plan.forms[adjoint.name]
-            if len(form.terms) == 1 and form.terms[0].source.name in direct:
-                if form.terms[0].coefficient == 1:
-                    continue
-            state = adjoint.name[: -len("_prev")]
-            lines += self.assign_form(f"_d_{state}_carry", form)
+        for statement in self.plan.backward:
+            if isinstance(statement, GroupBackward):
+                lines += self.group_adjoints(statement, read, direct)
+            elif isinstance(statement, StoredAdjoint):
+                name = f"d_{statement.target}"
+                self.adjoint_buffers.append(name)
+                lines += self.assign_form(name, statement.form)
+            elif isinstance(statement, ParameterSum):
+                if statement.chunked:
+                    continue  # summed with the weight gradients, a block of steps at once
+                buffer = f"_d_{statement.name}_step"
+                self.parameter_step_buffers.append(buffer)
+                lines += self.assign_form(buffer, statement.form)
+                lines.append(f"_d_{statement.name}_sum += {buffer}.sum(axis=0)")
+            else:
+                form = statement.form
+                if len(form.terms) == 1 and form.terms[0].source.name in direct:
+                    if form.terms[0].coefficient == 1:
+                        continue
+                lines += self.assign_form(f"_d_{statement.state}_carry", form)
         lines = self.alias_seeds(lines)
         return lines + self.fold_weight_gradients()
 
     def group_adjoints(
-        self, group: LinearGroup, read: set[str], direct: dict[str, str]
+        self, statement: GroupBackward, read: set[str], direct: dict[str, str]
     ) -> list[str]:
-        """Adjoints of a group's rows (broadcast products for runs), then its GEMMs."""
+        """Adjoints of a group's rows (broadcast products for runs), then ``δv += Wᵀ·δa``."""
+        group = statement.group
         k = group.index
-        plan = self.plan
+        plan = self.adjoints
+        forms = dict(statement.rows)
         order = self.row_orders[k]
         members = len(order)
         lines = [f"_da_stack{k} = _da_stack{k}_chunk[_chunk_step]"]
@@ -586,7 +556,7 @@ class _KernelBuilder:
             if position in runs:
                 stop, source = runs[position]
                 targets = order[position:stop]
-                factors = [plan.forms[t].terms[0].coefficient for t in targets]
+                factors = [forms[t].terms[0].coefficient for t in targets]
                 first_slot = plan.factor_of(factors[0]).index  # type: ignore[union-attr]
                 names = ", ".join(f"d_{t}" for t in targets)
                 lines.append(
@@ -606,13 +576,16 @@ class _KernelBuilder:
                 continue
             row = rows[position]
             lines.append(f"d_{row.name} = _da_stack{k}[:, {row.start}:{row.stop}]")
-            lines += self.assign_form(f"d_{row.name}", plan.forms[row.name])
+            lines += self.assign_form(f"d_{row.name}", forms[row.name])
             position += 1
-        for c in _columns(self.spec, group):
+        for c in self.columns(group.index):
             if c.is_input:
                 continue
             buffer = f"d_{c.operand}__stack{k}"
-            product = f"np.matmul(_da_stack{k}, _W_stack{k}__{c.operand}, out={{}})"
+            operands = OPERAND_RULE.apply(
+                _ALGEBRA, f"_da_stack{k}", f"_W_stack{k}__{c.operand}", c.operand
+            )
+            product = f"np.matmul({operands}, out={{}})"
             if buffer in direct:
                 lines.append(product.format(direct[buffer]))
                 if buffer in read and not self.only_direct(buffer):
@@ -626,7 +599,7 @@ class _KernelBuilder:
         """Whether the placeholder is read only by the carry it is written into."""
         readers = [
             form
-            for form in self.plan.forms.values()
+            for form in self.adjoints.forms.values()
             if sympy.Symbol(placeholder, real=True) in form.expr.free_symbols
         ]
         return len(readers) == 1 and len(readers[0].terms) == 1
@@ -684,19 +657,24 @@ class _KernelBuilder:
             body.append(
                 f"_da_stack{k}_flat = _da_stack{k}_chunk[: _t_end - _t].reshape({rows}, {width})"
             )
-            for c in _columns(self.spec, group):
+            delta = f"_da_stack{k}_flat"
+            for c in self.columns(group.index):
                 history = self.operand_history(c.operand)
+                weight = f"_W_stack{k}[:, {c.start}:{c.stop}]"
+                operand = f"{history}.reshape({rows}, {c.width})"
+                outer = WEIGHT_RULE.apply(_ALGEBRA, delta, weight, operand)
                 body.append(
-                    f"_matmul_into(_da_stack{k}_flat.T, {history}.reshape({rows}, {c.width}), "
+                    f"_matmul_into({outer}, "
                     f"_dW_stack{k}[:, {c.start}:{c.stop}], _accumulate=_t_end < _T)"
                 )
                 if c.is_input:
+                    product = OPERAND_RULE.apply(_ALGEBRA, delta, weight, operand)
                     body.append(
-                        f"_matmul_into(_da_stack{k}_flat, _W_stack{k}[:, {c.start}:{c.stop}], "
+                        f"_matmul_into({product}, "
                         f"_dxs[_t:_t_end].reshape({rows}, _D), _accumulate={input_assigned})"
                     )
                     input_assigned = True
-            body.append(f"_db_stack{k} += _da_stack{k}_flat.sum(axis=0)")
+            body.append(f"_db_stack{k} += {BIAS_RULE.apply(_ALGEBRA, delta, '', '')}")
         for name, terms in self.chunked_parameters.items():
             for negative, rows, values in terms:
                 operator = "-=" if negative else "+="
@@ -743,7 +721,7 @@ class _KernelBuilder:
         entries: dict[str, str] = {}
         for group in self.derivation.groups:
             k = group.index
-            columns = _columns(self.spec, group)
+            columns = self.columns(group.index)
             lines.append(
                 f"_W_stack{k} = _rng.uniform(-_bound, _bound, size=({_size(len(group.maps), 0)}, "
                 f"{columns[-1].stop})).astype(_dtype)"
@@ -772,13 +750,13 @@ class _KernelBuilder:
         return shapes
 
 
-def render_kernel(derivation: Derivation, source: str, command: str) -> str:
-    """Render the NumPy kernel module of ``derivation``.
+def render_kernel(plan: KernelPlan | Derivation, source: str, command: str) -> str:
+    """Render the NumPy kernel module of a cell.
 
     Parameters
     ----------
-    derivation : Derivation
-        The cell's forward stages and adjoints.
+    plan : KernelPlan or Derivation
+        The cell's kernel plan (planned here from a derivation).
     source : str
         The spec file, as it should be named in the header (relative path).
     command : str
@@ -789,7 +767,10 @@ def render_kernel(derivation: Derivation, source: str, command: str) -> str:
     str
         Python source, ending in a newline.
     """
-    builder = _KernelBuilder(derivation)
+    if isinstance(plan, Derivation):
+        plan = build_plan(plan)
+    builder = _KernelBuilder(plan)
+    derivation = plan.derivation
     spec = derivation.spec
     init_lines, init_entries = builder.init_entries()
     forward_step = builder.forward_step()
