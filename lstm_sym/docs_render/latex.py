@@ -14,6 +14,7 @@ import sympy
 
 from ..derive.model import Adjoint, Derivation, LinearGroup, local_derivative
 from ..derive.reverse import adjoint_symbol, seed_symbol
+from ..plan.linear_rules import BIAS_RULE, OPERAND_RULE, WEIGHT_RULE
 from ..spec.model import CellSpec, Elementwise, LinearMap, Role, previous
 from ..templating import template_environment
 from .latex_printer import LectureLatexPrinter
@@ -33,6 +34,28 @@ def with_time(latex: str, index: str) -> str:
     if match:
         return f"{match.group(1)}_{{{match.group(2)},{index}}}"
     return f"{latex}_{{{index}}}"
+
+
+class _LatexAlgebra:
+    """The linear reverse rules in the lecture's LaTeX, for one sequence (no batch).
+
+    A weight is the block of its columns acting on one operand (``{W_f}^{(h)}``, from
+    :meth:`LatexNames.block`); its transpose is written into the block's superscript.
+    """
+
+    def outer(self, delta: str, operand: str) -> str:
+        return rf"{delta} \, {operand}^{{\top}}"
+
+    def transposed_product(self, weight: str, delta: str) -> str:
+        if not weight.endswith(")}"):  # pragma: no cover - blocks always end so
+            raise ValueError(f"not a weight block: {weight!r}")
+        return rf"{weight[:-1]}\top}} {delta}"
+
+    def batch_sum(self, delta: str) -> str:
+        return delta
+
+
+LATEX_ALGEBRA = _LatexAlgebra()
 
 
 class LatexNames:
@@ -67,21 +90,26 @@ class LatexNames:
             names[sympy.Symbol(name, real=True)] = printer.doprint(expr)
         for operand in derivation.linear_operands:
             terms = [
-                self.block(m.weight, operand.operand, transposed=True)
-                + " "
-                + names[adjoint_symbol(m.target)]
+                OPERAND_RULE.apply(
+                    LATEX_ALGEBRA,
+                    names[adjoint_symbol(m.target)],
+                    self.block(m.weight, operand.operand),
+                    "",
+                )
                 for m in operand.group.maps
             ]
             names[operand.symbol] = r"\left(" + " + ".join(terms) + r"\right)"
         self.symbols = names
         self.printer = LectureLatexPrinter(names)
 
-    def block(self, weight: str, operand: str, *, transposed: bool = False) -> str:
-        """LaTeX of the columns of ``weight`` acting on ``operand`` (``W_f^{(h)}``)."""
+    def block(self, weight: str, operand: str) -> str:
+        """LaTeX of the columns of ``weight`` acting on ``operand`` (``W_f^{(h)}``).
+
+        Its transpose is written by the linear reverse rules (:data:`LATEX_ALGEBRA`).
+        """
         latex = self.spec.declaration(weight).latex
         operand_latex = self.spec.declaration(operand).latex
-        top = r"\top" if transposed else ""
-        return f"{{{latex}}}^{{({operand_latex}){top}}}"
+        return f"{{{latex}}}^{{({operand_latex})}}"
 
     def of(self, name: str) -> str:
         """LaTeX of quantity ``name`` at step t."""
@@ -202,8 +230,9 @@ def _adjoint_row(spec: CellSpec, adjoint: Adjoint, names: LatexNames) -> tuple[_
         if term.linear is not None:
             operand = term.linear.operand
             for m in term.linear.group.maps:
-                block = names.block(m.weight, operand, transposed=True)
-                chain.append(rf"{block} \delta {names.of(m.target)}")
+                delta = rf"\delta {names.of(m.target)}"
+                block = names.block(m.weight, operand)
+                chain.append(OPERAND_RULE.apply(LATEX_ALGEBRA, delta, block, ""))
             source = ", ".join(names.of(m.target) for m in term.linear.group.maps)
             ref = _label(spec, "lin", "z")
             via.append(
@@ -268,7 +297,7 @@ def _parameter_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
             rows.append(
                 _Row(
                     rf"\delta {weight}",
-                    rf"\sum_{{t=1}}^{{T}} {delta} \, {concat}^{{\top}}",
+                    r"\sum_{t=1}^{T} " + WEIGHT_RULE.apply(LATEX_ALGEBRA, delta, "", concat),
                     _label(spec, "grad", m.weight),
                 )
             )
@@ -277,7 +306,7 @@ def _parameter_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
                 rows.append(
                     _Row(
                         rf"\delta {bias}",
-                        rf"\sum_{{t=1}}^{{T}} {delta}",
+                        r"\sum_{t=1}^{T} " + BIAS_RULE.apply(LATEX_ALGEBRA, delta, "", ""),
                         _label(spec, "grad", m.bias),
                     )
                 )
@@ -295,7 +324,9 @@ def _parameter_rows(derivation: Derivation, names: LatexNames) -> list[_Row]:
     for group in derivation.groups:
         if x in group.operands:
             terms += [
-                rf"{names.block(m.weight, x, transposed=True)} \delta {names.of(m.target)}"
+                OPERAND_RULE.apply(
+                    LATEX_ALGEBRA, rf"\delta {names.of(m.target)}", names.block(m.weight, x), ""
+                )
                 for m in group.maps
             ]
     # One term per line: four W^T δa products do not fit a phone's width.

@@ -4,10 +4,10 @@ For one step at small sizes (H = 2, D = 3 by default) every scalar of the step g
 symbol: each weight entry, bias entry, input, previous-state unit. The step is expanded into
 scalars and the loss ``L = Σ g_s ⊙ s_t`` (random weights ``g`` on every new state) is
 differentiated by SymPy directly. Independently, the derivation's per-unit adjoint equations
-are evaluated unit by unit, with the fixed reverse rules of the linear maps
-(``δW = δa·vᵀ``, ``δb = δa``, ``δv = Wᵀ·δa``). Both are evaluated at random rational points
-to ``digits`` significant digits and must agree there. The chain rule then carries the
-identity through time.
+are evaluated unit by unit, with the reverse rules of the linear maps
+(``δW = δa·vᵀ``, ``δb = δa``, ``δv = Wᵀ·δa``, from :mod:`lstm_sym.plan.linear_rules`).
+Both are evaluated at random rational points to ``digits`` significant digits and must
+agree there. The chain rule then carries the identity through time.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sympy
 
 from ..derive.model import Derivation, ForwardValue, LinearGroup
 from ..derive.reverse import adjoint_symbol, seed_symbol
+from ..plan.linear_rules import BIAS_RULE, OPERAND_RULE, WEIGHT_RULE
 from ..spec.model import CellSpec, previous
 
 __all__ = ["SymbolicResult", "symbolic_identity"]
@@ -118,6 +119,22 @@ class _ExpandedStep:
         return expr.xreplace(mapping)
 
 
+class _MatrixAlgebra:
+    """The linear reverse rules on SymPy column vectors and matrices (one batch entry)."""
+
+    def outer(self, delta: sympy.Matrix, operand: sympy.Matrix) -> sympy.Matrix:
+        return delta * operand.T
+
+    def transposed_product(self, weight: sympy.Matrix, delta: sympy.Matrix) -> sympy.Matrix:
+        return weight.T * delta
+
+    def batch_sum(self, delta: sympy.Matrix) -> sympy.Matrix:
+        return delta
+
+
+_ALGEBRA = _MatrixAlgebra()
+
+
 def _derived_gradients(
     step: _ExpandedStep, seeds: dict[str, list[sympy.Expr]]
 ) -> dict[str, list[sympy.Expr]]:
@@ -148,26 +165,27 @@ def _derived_gradients(
         for m in stage.maps:
             adjoint = derivation.adjoint(m.target)
             adjoints[adjoint.symbol.name] = [evaluate(adjoint.expr, k) for k in range(H)]
-        stacked = step.concatenation(stage.operands)
+        stacked = sympy.Matrix(step.concatenation(stage.operands))
+        deltas = {
+            m.target: sympy.Matrix(adjoints[adjoint_symbol(m.target).name]) for m in stage.maps
+        }
         for m in stage.maps:
-            delta = adjoints[adjoint_symbol(m.target).name]
-            gradients[m.weight] = [
-                delta[k] * stacked[j] for k in range(H) for j in range(len(stacked))
-            ]
+            weight = sympy.Matrix(step.matrices[m.weight])
+            gradients[m.weight] = list(
+                WEIGHT_RULE.apply(_ALGEBRA, deltas[m.target], weight, stacked)
+            )
             if m.bias:
-                gradients[m.bias] = list(delta)
+                gradients[m.bias] = list(
+                    BIAS_RULE.apply(_ALGEBRA, deltas[m.target], weight, stacked)
+                )
         offset = 0
         for operand in stage.operands:
             size = len(step.vectors[operand])
-            transposed = []
-            for j in range(size):
-                total = sympy.Integer(0)
-                for m in stage.maps:
-                    delta = adjoints[adjoint_symbol(m.target).name]
-                    rows = step.matrices[m.weight]
-                    total += sympy.Add(*(rows[k][offset + j] * delta[k] for k in range(H)))
-                transposed.append(total)
-            adjoints[f"d_{operand}__stack{stage.index}"] = transposed
+            total = sympy.zeros(size, 1)
+            for m in stage.maps:
+                columns = sympy.Matrix(step.matrices[m.weight])[:, offset : offset + size]
+                total += OPERAND_RULE.apply(_ALGEBRA, deltas[m.target], columns, stacked)
+            adjoints[f"d_{operand}__stack{stage.index}"] = list(total)
             offset += size
     x = spec.input_name
     gradients[x] = [
