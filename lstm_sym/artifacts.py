@@ -2,6 +2,9 @@
 
 A generated file is named by its path relative to an output root (the repository for
 built-in cells, ``--out`` for user cells) and says which spec and command produced it.
+A spec goes spec → :func:`~lstm_sym.derive.derive` → :func:`~lstm_sym.plan.kernel_plan.build_plan`
+→ each registered backend's printer (:mod:`lstm_sym.backends`), and → the derivation page and
+its snippets (:mod:`lstm_sym.docs_render.latex`).
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .backends.numpy.printer import render_kernel
+from .backends import registered
 from .derive import Derivation, derive
 from .docs_render.latex import render_derivation_page, render_snippets
+from .plan.kernel_plan import KernelPlan, build_plan
 from .spec.model import CellSpec
 
-__all__ = ["Artifacts", "CellArtifacts", "render_cell"]
+__all__ = ["Artifacts", "CellArtifacts", "documentation_paths", "render_cell"]
 
 
 @dataclass(frozen=True)
@@ -27,10 +31,18 @@ class Artifacts:
 
 @dataclass(frozen=True)
 class CellArtifacts(Artifacts):
-    """The files generated from one cell, with the spec and derivation they came from."""
+    """The files generated from one cell, with the spec, derivation and plan they came from."""
 
     spec: CellSpec
     derivation: Derivation
+    plan: KernelPlan
+
+
+def documentation_paths(name: str, *, builtin: bool) -> tuple[str, str]:
+    """Relative paths of a cell's derivation page and snippet folder (POSIX separators)."""
+    if builtin:
+        return f"docs/derivations/{name}.md", f"docs/snippets/{name}"
+    return f"{name}.md", f"snippets/{name}"
 
 
 def render_cell(
@@ -38,12 +50,10 @@ def render_cell(
     source: str,
     command: str,
     *,
-    kernel_path: str,
-    page_path: str,
-    snippets_dir: str,
+    builtin: bool,
     progress: Callable[[str], None] | None = None,
 ) -> CellArtifacts:
-    """Derive ``spec`` and render its kernel, derivation page and snippets.
+    """Derive and plan ``spec``, then render every backend's file, its page and snippets.
 
     Parameters
     ----------
@@ -53,8 +63,8 @@ def render_cell(
         The spec's path as named in the generated headers.
     command : str
         The command named in the generated headers.
-    kernel_path, page_path, snippets_dir : str
-        Relative output paths (POSIX separators).
+    builtin : bool
+        Paths for a built-in cell (relative to the repository) or a user cell (to ``--out``).
     progress : callable, optional
         Receives a short message before each stage.
 
@@ -67,10 +77,14 @@ def render_cell(
     derivation = derive(spec)
     if progress:
         progress(f"{spec.name}: rendering")
-    files = {
-        kernel_path: render_kernel(derivation, source, command),
-        page_path: render_derivation_page(derivation, source, command),
-    }
+    plan = build_plan(derivation)
+    files = {}
+    for backend in registered():
+        path_of = backend.builtin_path if builtin else backend.user_path
+        if backend.render is not None and path_of is not None:
+            files[path_of(spec.name)] = backend.render(plan, source, command)
+    page_path, snippets_dir = documentation_paths(spec.name, builtin=builtin)
+    files[page_path] = render_derivation_page(derivation, source, command)
     for name, content in render_snippets(derivation, source, command).items():
         files[str(Path(snippets_dir) / name).replace("\\", "/")] = content
-    return CellArtifacts(files=files, spec=spec, derivation=derivation)
+    return CellArtifacts(files=files, spec=spec, derivation=derivation, plan=plan)

@@ -15,10 +15,13 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from .artifacts import Artifacts, CellArtifacts, render_cell
-from .backends.javascript.printer import explorer_artifacts
+from .backends import backend, registered
+from .backends.numpy.run import kernel_from_source
 from .docs_render.variants import VARIANTS_PAGE, render_variants_page
+from .generated import COMMAND, html_header, is_header
 from .spec import (
     SpecError,
     builtin_cell_names,
@@ -39,9 +42,6 @@ __all__ = [
     "user_artifacts",
     "write_files",
 ]
-
-#: The command named in every generated file's header.
-COMMAND = "lstm-sym regenerate"
 
 
 def repository_root() -> Path:
@@ -83,24 +83,17 @@ def builtin_artifacts(
     for name in names if names is not None else builtin_cell_names():
         spec = load_builtin(name)
         source = _relative_source(builtin_spec_path(name), repository_root())
-        cells.append(
-            render_cell(
-                spec,
-                source,
-                COMMAND,
-                kernel_path=f"lstm_sym/kernels/{name}.py",
-                page_path=f"docs/derivations/{name}.md",
-                snippets_dir=f"docs/snippets/{name}",
-                progress=progress,
-            )
-        )
+        cells.append(render_cell(spec, source, COMMAND, builtin=True, progress=progress))
     results += cells
     if names is None:
         if progress:
             progress("variants page")
         page = render_variants_page([cell.derivation for cell in cells], COMMAND)
         results.append(Artifacts(files={VARIANTS_PAGE: page}))
-        results.append(explorer_artifacts([cell.derivation for cell in cells], COMMAND))
+        for backend in registered():
+            if backend.render_builtins is not None:
+                plans = [cell.plan for cell in cells]
+                results.append(Artifacts(files=backend.render_builtins(plans, COMMAND)))
         if progress:
             progress("figures")
         results.append(figure_artifacts())
@@ -108,8 +101,25 @@ def builtin_artifacts(
             progress("worked example")
         from .docs_render.worked_example import example_files
 
-        results.append(Artifacts(files=example_files(COMMAND)))
+        results.append(Artifacts(files=example_files(COMMAND, _example_kernels(cells))))
     return results
+
+
+#: The cells whose kernels the worked example runs.
+_EXAMPLE_CELLS = ("lstm", "rnn")
+
+
+def _example_kernels(cells: list[CellArtifacts]) -> dict[str, ModuleType]:
+    """The NumPy kernels of the worked example's cells, as just rendered (not as on disk)."""
+    numpy_backend = backend("numpy")
+    assert numpy_backend.builtin_path is not None
+    return {
+        cell.spec.name: kernel_from_source(
+            cell.files[numpy_backend.builtin_path(cell.spec.name)], cell.spec.name
+        )
+        for cell in cells
+        if cell.spec.name in _EXAMPLE_CELLS
+    }
 
 
 #: Folder of the generated figures, relative to the repository root.
@@ -135,7 +145,7 @@ def figure_artifacts() -> Artifacts:
 
 
 def _with_header(svg: str, source: str) -> str:
-    comment = f"<!-- Generated from {source} by `{COMMAND}` — do not edit. -->\n"
+    comment = html_header(source, COMMAND)
     if svg.startswith("<?xml"):
         declaration, _, rest = svg.partition("\n")
         return f"{declaration}\n{comment}{rest}"
@@ -145,22 +155,15 @@ def _with_header(svg: str, source: str) -> str:
 def user_artifacts(
     spec_file: Path, *, progress: Callable[[str], None] | None = None
 ) -> CellArtifacts:
-    """Render a user spec: ``<cell>.py``, ``<cell>.md`` and ``snippets/<cell>/`` under ``--out``."""
+    """Render a user spec under ``--out``: each backend's file (``<cell>.py``), ``<cell>.md``
+    and ``snippets/<cell>/``."""
     spec = parse_spec_file(spec_file)
     # The file name is named in every generated header: only characters inert in Python,
     # Markdown and HTML comments (a name with a newline or '-->' cannot break out).
     shown = re.sub(r"[^A-Za-z0-9._+-]", "_", spec_file.name)
     command = f"{COMMAND} --spec {shown}"
     try:
-        return render_cell(
-            spec,
-            shown,
-            command,
-            kernel_path=f"{spec.name}.py",
-            page_path=f"{spec.name}.md",
-            snippets_dir=f"snippets/{spec.name}",
-            progress=progress,
-        )
+        return render_cell(spec, shown, command, builtin=False, progress=progress)
     except SpecError:
         raise
     except Exception as error:  # the spec parsed but the cell cannot be generated
@@ -196,11 +199,6 @@ def stale_files(files: dict[str, str], root: Path) -> list[str]:
     return stale
 
 
-#: Every generated file says so near its top (the first line, or the second after an XML
-#: declaration); only such files are ever replaced.
-GENERATED_MARK = ("Generated from ", "do not edit")
-
-
 class ForeignFileError(ValueError):
     """Files that regenerate would replace but that it did not generate (no header)."""
 
@@ -219,7 +217,8 @@ def is_generated(path: Path) -> bool:
             head = stream.read(1024).decode("utf-8", errors="replace")
     except OSError:
         return False
-    return any(all(mark in line for mark in GENERATED_MARK) for line in head.splitlines()[:2])
+    # The header is the first line, or the second after an XML declaration.
+    return any(is_header(line) for line in head.splitlines()[:2])
 
 
 def stale_temporaries(files: dict[str, str], root: Path) -> list[Path]:

@@ -14,6 +14,7 @@ import sympy
 
 from ..derive.model import Adjoint, Derivation, LinearGroup, local_derivative
 from ..derive.reverse import adjoint_symbol, seed_symbol
+from ..generated import html_header
 from ..plan.linear_rules import BIAS_RULE, OPERAND_RULE, WEIGHT_RULE
 from ..spec.model import CellSpec, Elementwise, LinearMap, Role, previous
 from ..templating import template_environment
@@ -413,6 +414,7 @@ def render_derivation_page(derivation: Derivation, source: str, command: str) ->
         spec=spec,
         source=source,
         command=command,
+        header=html_header(source, command),
         forward=_forward_rows(derivation, names),
         local=local,
         backward=_backward_sections(derivation, names),
@@ -456,7 +458,7 @@ def render_snippets(derivation: Derivation, source: str, command: str) -> dict[s
     """
     names = LatexNames(derivation)
     spec = derivation.spec
-    header = f"<!-- Generated from {source} by `{command}` — do not edit. -->\n"
+    header = html_header(source, command)
     snippets: dict[str, str] = {}
     for equation in spec.equations:
         if not isinstance(equation, Elementwise):

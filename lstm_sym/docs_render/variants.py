@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..derive.model import Derivation
+from ..generated import html_header
 from ..spec.model import CellSpec, Elementwise
 from ..templating import template_environment
 from .latex import LatexNames, inline_linear_maps
@@ -156,6 +157,7 @@ def render_variants_page(
     return template.render(
         source=source,
         command=command,
+        header=html_header(source, command),
         cells=cells,
         reference=REFERENCE_CELL,
         reference_count=reference,

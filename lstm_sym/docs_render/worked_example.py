@@ -20,12 +20,15 @@ numbers are checked against central finite differences of an independent NumPy f
 
 from __future__ import annotations
 
+import importlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ..generated import html_header
 
 __all__ = [
     "BACKWARD_STEP",
@@ -110,10 +113,15 @@ def output_weights() -> np.ndarray:
     return np.array([[3.0, 1.0], [-3.0, 0.0], [0.0, 0.0]])
 
 
-def _kernel() -> Any:
-    from lstm_sym.kernels import lstm
+#: Kernels to run instead of the committed ones, by cell (set by :func:`example_files` to
+#: the kernels just rendered).
+_RENDERED: dict[str, Any] = {}
 
-    return lstm
+
+def _kernel(cell: str = "lstm") -> Any:
+    if cell in _RENDERED:
+        return _RENDERED[cell]
+    return importlib.import_module(f"lstm_sym.kernels.{cell}")
 
 
 def _cached(cache: dict[str, Any], name: str) -> np.ndarray:
@@ -368,7 +376,7 @@ def exercise_answers() -> dict[str, float]:
     reaching h₀ (in its linear regime).
     """
     lstm = _kernel()
-    from lstm_sym.kernels import rnn
+    rnn = _kernel("rnn")
 
     zeros = {k: np.zeros_like(v) for k, v in parameters().items()}
     zeros["b_i"] = np.full(H, -40.0)
@@ -468,18 +476,27 @@ RED, BLUE, GREEN, ORANGE, GREY = "#d32f2f", "#1565c0", "#2e7d32", "#ef6c00", "#5
 SOURCE = "lstm_sym/docs_render/worked_example.py"
 
 
-def example_files(command: str) -> dict[str, str]:
+def example_files(command: str, kernels: Mapping[str, Any] | None = None) -> dict[str, str]:
     """Render the example's snippets and plots, by path relative to the repository root.
 
     Parameters
     ----------
     command
         The command named in every file's generated-file comment.
+    kernels
+        The ``lstm`` and ``rnn`` kernels to run, when not the committed ones (regeneration
+        passes those it just rendered).
     """
-    header = (
-        f"<!-- Generated from lstm_sym/spec/cells/lstm.cell (its kernel, run by {SOURCE}) "
-        f"by `{command}` — do not edit. -->\n"
-    )
+    _RENDERED.clear()
+    _RENDERED.update(kernels or {})
+    try:
+        return _example_files(command)
+    finally:
+        _RENDERED.clear()
+
+
+def _example_files(command: str) -> dict[str, str]:
+    header = html_header(f"lstm_sym/spec/cells/lstm.cell (its kernel, run by {SOURCE})", command)
     tr = trace()
     back = backward_last_step()
     snippets = "docs/snippets/example"

@@ -21,6 +21,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+from lstm_sym.generated import MARKER
 from lstm_sym.site import mathjax, performance, verification
 
 __all__ = [
@@ -136,7 +137,7 @@ DERIVATIONS = "derivations"
 MORE_CELLS = "More cells"
 
 #: First characters of every page written by ``lstm-sym regenerate``.
-GENERATED_MARK = "<!-- Generated from "
+GENERATED_MARK = f"<!-- {MARKER}"
 
 
 def _nav_paths(item: object) -> set[str]:

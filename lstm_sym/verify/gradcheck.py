@@ -1,10 +1,10 @@
 """The checks ``lstm-sym gradcheck`` runs on a generated kernel, in one function.
 
-A kernel switches code paths at block boundaries (the hoisted input projection and the
-weight gradients work on blocks of ``_CHUNK_ROWS`` rows, the backward pass computes its
-adjoint factors ``_FACTOR_STEPS`` steps at a time). A check at T = 3, B = 2 crosses none of
-them, so :func:`check_kernel` runs the kernel from its source as fresh modules whose block
-constants are made small, at several (T, B) with T not a multiple of the blocks:
+The checks work on any registered backend that can run what it renders
+(:attr:`lstm_sym.backends.Backend.load`): the backend loads the rendered file as a fresh
+kernel for each of its block settings (the NumPy backend makes its blocks small, so that a
+check at T = 7, B = 2 crosses them; :mod:`lstm_sym.backends.numpy.run`), at several (T, B)
+with T not a multiple of the blocks:
 
 * **finite differences**: every element of every gradient against central differences in
   float64, at three shapes;
@@ -18,7 +18,8 @@ constants are made small, at several (T, B) with T not a multiple of the blocks:
   linear map). Finite differences cannot see a forward pass that computes a different
   function consistently with its own backward pass (``f = 2 − i`` instead of ``1 − i``).
 
-Every ``np.empty`` of these modules returns NaN, so reading a buffer before writing it shows.
+For the NumPy backend every ``np.empty`` of these modules returns NaN, so reading a buffer
+before writing it shows.
 :func:`check_kernel` is what the command line runs and what the mutation check
 (``scripts/mutation_check.py``) runs on every mutant, so the mutation score measures exactly
 the command's power.
@@ -26,15 +27,16 @@ the command's power.
 
 from __future__ import annotations
 
-import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 import sympy
 
+from ..backends import Backend, verifiable
+from ..backends.numpy.run import BLOCK_SETTINGS, configured_kernel, kernel_from_source
 from ..spec.model import CellSpec, Elementwise, LinearMap, previous
 from .finite_differences import (
     FD_TOLERANCE,
@@ -51,6 +53,7 @@ __all__ = [
     "check_kernel",
     "compare_runs",
     "configured_kernel",
+    "default_backend",
     "kernel_from_source",
     "kernel_source",
     "outputs_and_gradients",
@@ -58,16 +61,6 @@ __all__ = [
     "shaped_problem",
 ]
 
-#: Block constants the checks run with, by name; the first is the finite-difference run's.
-#: With B = 2 the first gives blocks of 6 steps and factor blocks of 4 (misaligned, and T = 7
-#: ends in a partial block of each), the second blocks of 2 steps and factor blocks of 1 (the
-#: byte limit binds), the third one step per block; the last is what the kernel ships with.
-BLOCK_SETTINGS: dict[str, dict[str, int]] = {
-    "blocks of 6 steps, factors 4": {"_CHUNK_ROWS": 12, "_FACTOR_STEPS": 4},
-    "blocks of 2 steps, factors 1": {"_CHUNK_ROWS": 4, "_FACTOR_BYTES": 1},
-    "blocks of 1 step": {"_CHUNK_ROWS": 1},
-    "shipped blocks": {},
-}
 #: (T, B, D, H) of the finite-difference runs: crossing blocks, a single step, one per block.
 FD_SHAPES = ((7, 2, 3, 4), (1, 1, 2, 3), (5, 3, 2, 3))
 #: Agreement between runs that must compute the same numbers up to summation order.
@@ -117,57 +110,29 @@ class KernelReport:
         return next((r for r in self.results if not r.ok), None)
 
 
-def kernel_from_source(source: str, name: str) -> ModuleType:
-    """Execute generated kernel ``source`` as a fresh module named after cell ``name``.
+def default_backend() -> Backend:
+    """The backend checked when none is named: the first verifiable one registered."""
+    return verifiable()[0]
 
-    Only code this package generated may be passed here (it is executed).
+
+def kernel_source(cell: str, backend: Backend | None = None) -> str:
+    """The committed file of built-in cell ``cell`` for ``backend`` (the default one if omitted).
+
+    Raises
+    ------
+    KeyError
+        If no built-in cell is called ``cell``.
+    ValueError
+        If the backend writes no file per built-in cell.
     """
-    module = types.ModuleType(f"lstm_sym_generated_{name}")
-    module.__file__ = f"<generated kernel {name}>"
-    exec(compile(source, f"<generated kernel {name}>", "exec"), module.__dict__)  # generated
-    return module
+    from ..spec import builtin_spec_path
 
-
-def kernel_source(cell: str) -> str:
-    """The committed source of built-in kernel ``cell``."""
-    from ..kernels import load_kernel
-
-    path = load_kernel(cell).__file__
-    if path is None:  # pragma: no cover - kernels are files
-        raise ValueError(f"kernel {cell!r} has no source file")
-    with open(path, encoding="utf-8") as stream:
-        return stream.read()
-
-
-class _PoisonedNumPy:
-    """NumPy, except that ``empty`` and ``empty_like`` return arrays full of NaN.
-
-    A kernel that reads a buffer it never wrote then yields NaN; with the real ``np.empty``
-    it may read the right values left in recycled memory by an earlier call, and hide it.
-    """
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(np, name)
-
-    @staticmethod
-    def empty(shape: Any, dtype: Any = float) -> np.ndarray:
-        """Like :func:`numpy.empty`, filled with NaN."""
-        return np.full(shape, np.nan, dtype)
-
-    @staticmethod
-    def empty_like(prototype: np.ndarray, dtype: Any = None) -> np.ndarray:
-        """Like :func:`numpy.empty_like`, filled with NaN."""
-        return np.full_like(prototype, np.nan, dtype=dtype)
-
-
-def configured_kernel(source: str, cell: str, constants: Mapping[str, int]) -> ModuleType:
-    """A fresh module of ``source`` with block ``constants`` set and a NaN-filling ``np.empty``."""
-    module = kernel_from_source(source, cell)
-    for name, value in constants.items():
-        if hasattr(module, name):
-            setattr(module, name, value)
-    module.np = _PoisonedNumPy()  # type: ignore[attr-defined]
-    return module
+    builtin_spec_path(cell)  # raises KeyError listing the known cells
+    backend = backend or default_backend()
+    if backend.builtin_path is None:
+        raise ValueError(f"backend {backend.name!r} writes no file per built-in cell")
+    package_parent = Path(__file__).resolve().parent.parent.parent
+    return (package_parent / backend.builtin_path(cell)).read_text(encoding="utf-8")
 
 
 def shaped_problem(
@@ -315,19 +280,23 @@ def check_kernel(
     cell: str,
     *,
     spec: CellSpec | None = None,
+    backend: Backend | None = None,
     seed: int = 0,
     tolerance: float = FD_TOLERANCE,
     stop_early: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> KernelReport:
-    """Run every check of ``lstm-sym gradcheck`` on generated kernel ``source``.
+    """Run every check of ``lstm-sym gradcheck`` on a rendered kernel.
 
     Parameters
     ----------
     source : str
-        The generated module's source (executed in fresh modules; generated code only).
+        The rendered file (loaded by the backend in fresh modules; generated code only).
     cell : str
         The cell's name, for messages.
+    backend : Backend, optional
+        The backend that rendered ``source`` (its ``load`` and block settings are used);
+        :func:`default_backend` if omitted.
     spec : CellSpec, optional
         The cell's spec: the forward values are then checked against its equations.
     seed : int
@@ -351,13 +320,16 @@ def check_kernel(
         Whatever the kernel raises (a crash of the kernel is a failed check for the caller).
     """
     with np.errstate(all="ignore"):  # overflow and NaN show as failed checks, not warnings
-        return _check_kernel(source, cell, spec, seed, tolerance, stop_early, progress)
+        return _check_kernel(
+            source, cell, spec, backend or default_backend(), seed, tolerance, stop_early, progress
+        )
 
 
 def _check_kernel(
     source: str,
     cell: str,
     spec: CellSpec | None,
+    backend: Backend,
     seed: int,
     tolerance: float,
     stop_early: bool,
@@ -372,9 +344,12 @@ def _check_kernel(
     def report() -> KernelReport:
         return KernelReport(cell, tuple(results))
 
-    settings = list(BLOCK_SETTINGS.items())
+    load = backend.load
+    if load is None:
+        raise ValueError(f"backend {backend.name!r} cannot run what it renders")
+    settings = list(backend.block_settings.items())
     first_name, first_constants = settings[0]
-    main = shaped_problem(configured_kernel(source, cell, first_constants), FD_SHAPES[0], seed)
+    main = shaped_problem(load(source, cell, first_constants), FD_SHAPES[0], seed)
     for index, shape in enumerate(FD_SHAPES):
         steps, batch, inputs, hidden = shape
         label = f"finite differences, float64, T={steps} B={batch} D={inputs} H={hidden}"
@@ -389,15 +364,13 @@ def _check_kernel(
     for name, constants in settings[1:]:
         if progress:
             progress(f"block sizes: {name}")
-        other = outputs_and_gradients(
-            _with_kernel(main, configured_kernel(source, cell, constants))
-        )
+        other = outputs_and_gradients(_with_kernel(main, load(source, cell, constants)))
         label = f"block sizes: {name} vs {first_name} (T=7, B=2)"
         if done(compare_runs(label, reference, other, SAME_TOLERANCE)):
             return report()
     if progress:
         progress("step API")
-    stepped = _with_kernel(main, configured_kernel(source, cell, settings[-1][1]))
+    stepped = _with_kernel(main, load(source, cell, settings[-1][1]))
     label = "step / step_backward vs forward / backward (T=7, B=2)"
     if done(compare_runs(label, reference, _step_results(stepped), SAME_TOLERANCE)):
         return report()

@@ -3,7 +3,8 @@
 For ``H = 1`` and ``D = 1`` every quantity of a step is a number: the derivation's forward
 stages and adjoint equations print unchanged with SymPy's JavaScript printer, and each linear
 map ``a = W @ [v_1, …, v_k] + b`` becomes a dot product over the operand columns, with the
-fixed reverse rules ``δW += δa·[v_1, …, v_k]``, ``δb += δa``, ``δv_j += W[:, j]ᵀ δa``.
+reverse rules of :mod:`lstm_sym.plan.linear_rules` (``δW += δa·vᵀ``, ``δb += Σ δa``,
+``δv += Wᵀ·δa``) applied to numbers.
 
 Hygiene: every printed identifier is either the generated code's own (``v``, ``d``, ``seed``,
 ``lin``, ``grad``, ``sigmoid``) or a property of one of those objects named by the spec
@@ -21,14 +22,16 @@ from dataclasses import dataclass
 import sympy
 from sympy.printing.jscode import JavascriptCodePrinter
 
-from ...artifacts import Artifacts
 from ...derive.model import Derivation, ForwardValue, LinearGroup, local_derivative
 from ...derive.reverse import seed_symbol
+from ...generated import header
+from ...plan.kernel_plan import KernelPlan, build_plan
+from ...plan.linear_rules import BIAS_RULE, OPERAND_RULE, WEIGHT_RULE
 from ...spec.functions import sigmoid
 from ...spec.model import LinearMap, previous
 from ...templating import template_environment
 
-__all__ = ["EXPLORER_SCRIPT", "ExplorerPrinter", "explorer_artifacts", "render_explorer_script"]
+__all__ = ["EXPLORER_SCRIPT", "ExplorerPrinter", "explorer_files", "render_explorer_script"]
 
 #: Path of the generated script, relative to the repository root.
 EXPLORER_SCRIPT = "docs/javascripts/explorer-cells.js"
@@ -56,6 +59,22 @@ class ExplorerPrinter(JavascriptCodePrinter):  # type: ignore[misc]
 
     def _print_sigmoid(self, expr: sympy.Expr) -> str:
         return f"sigmoid({self._print(expr.args[0])})"
+
+
+class _JavascriptAlgebra:
+    """The linear reverse rules for one unit (``H = D = 1``): every quantity is a number."""
+
+    def outer(self, delta: str, operand: str) -> str:
+        return f"{delta} * {operand}"
+
+    def transposed_product(self, weight: str, delta: str) -> str:
+        return f"{weight} * {delta}"
+
+    def batch_sum(self, delta: str) -> str:
+        return delta
+
+
+_ALGEBRA = _JavascriptAlgebra()
 
 
 def _symbol(name: str) -> sympy.Symbol:
@@ -104,9 +123,9 @@ def _dot(weight: str, operands: Sequence[str], bias: str | None) -> str:
     return " + ".join(terms)
 
 
-def _forward_stages(derivation: Derivation, printer: ExplorerPrinter) -> list[_Stage]:
+def _forward_stages(plan: KernelPlan, printer: ExplorerPrinter) -> list[_Stage]:
     stages = []
-    for stage in derivation.stages:
+    for stage in plan.stages:
         if isinstance(stage, LinearGroup):
             lines = [f"v.{m.target} = {_dot(m.weight, m.operands, m.bias)};" for m in stage.maps]
             reads = list(stage.operands)
@@ -117,7 +136,7 @@ def _forward_stages(derivation: Derivation, printer: ExplorerPrinter) -> list[_S
             continue
         assert isinstance(stage, ForwardValue)
         kind = "auxiliary" if stage.equation is None else "value"
-        if stage.target in derivation.spec.state_names:
+        if stage.target in plan.spec.state_names:
             kind = "state"
         arguments = tuple(sorted(s.name for s in stage.expr.free_symbols))
         line = f"v.{stage.target} = {printer.doprint(stage.expr)};"
@@ -143,7 +162,12 @@ def _backward_lines(derivation: Derivation, printer: ExplorerPrinter) -> list[st
             continue
         for operand in operands_of[group.index]:
             column = group.operands.index(operand.operand)
-            terms = [f"v.{m.weight}[0][{column}] * d.{m.target}" for m in group.maps]
+            terms = [
+                OPERAND_RULE.apply(
+                    _ALGEBRA, f"d.{m.target}", f"v.{m.weight}[0][{column}]", f"v.{operand.operand}"
+                )
+                for m in group.maps
+            ]
             key = _placeholder_key(operand.operand, group)
             lines.append(f"lin.{key} = {' + '.join(terms)};")
     for adjoint in (*derivation.parameter_adjoints, *derivation.previous_state_adjoints):
@@ -159,10 +183,13 @@ def _gradient_lines(derivation: Derivation) -> list[str]:
     bias_terms: dict[str, list[str]] = {}
     for linear_map in spec.linear_maps:
         columns = weight_columns.setdefault(linear_map.weight, [[] for _ in linear_map.operands])
+        delta = f"d.{linear_map.target}"
         for k, operand in enumerate(linear_map.operands):
-            columns[k].append(f"d.{linear_map.target} * v.{operand}")
+            weight = f"v.{linear_map.weight}[0][{k}]"
+            columns[k].append(WEIGHT_RULE.apply(_ALGEBRA, delta, weight, f"v.{operand}"))
         if linear_map.bias:
-            bias_terms.setdefault(linear_map.bias, []).append(f"d.{linear_map.target}")
+            bias = BIAS_RULE.apply(_ALGEBRA, delta, "", "")
+            bias_terms.setdefault(linear_map.bias, []).append(bias)
     for name in elementwise:
         bias_terms.setdefault(name, []).append(f"d.{name}")
     lines = []
@@ -225,10 +252,11 @@ def _linear_maps(maps: Sequence[LinearMap]) -> list[dict[str, object]]:
     ]
 
 
-def _cell_context(derivation: Derivation, source: str) -> dict[str, object]:
-    spec = derivation.spec
+def _cell_context(plan: KernelPlan, source: str) -> dict[str, object]:
+    derivation = plan.derivation
+    spec = plan.spec
     printer = ExplorerPrinter(_symbol_table(derivation))
-    stages = _forward_stages(derivation, printer)
+    stages = _forward_stages(plan, printer)
     roles = {d.name: str(d.role) for d in spec.declarations}
     docs = {d.name: d.doc for d in spec.declarations}
     for name, expr in derivation.auxiliary.items():
@@ -277,14 +305,14 @@ def _comment_text(text: str) -> str:
 
 
 def render_explorer_script(
-    derivations: Sequence[Derivation], sources: Sequence[str], command: str
+    plans: Sequence[KernelPlan | Derivation], sources: Sequence[str], command: str
 ) -> str:
     """Render the explorer's arithmetic for the given cells as one JavaScript file.
 
     Parameters
     ----------
-    derivations : sequence of Derivation
-        The cells, in the order the page's cell picker lists them.
+    plans : sequence of KernelPlan or Derivation
+        The cells (planned here from a derivation), in the order the page's cell picker lists them.
     sources : sequence of str
         The spec path of each cell, as named in the generated comments.
     command : str
@@ -296,14 +324,16 @@ def render_explorer_script(
         A script registering ``window.lstmSymCells[<cell>]`` for every cell: metadata, the
         forward stages, ``backward(v, seed)`` and the local derivatives, for ``H = D = 1``.
     """
-    cells = [_cell_context(d, s) for d, s in zip(derivations, sources, strict=True)]
+    planned = [build_plan(p) if isinstance(p, Derivation) else p for p in plans]
+    cells = [_cell_context(p, s) for p, s in zip(planned, sources, strict=True)]
+    shown = _comment_text(command)
+    for cell in cells:
+        cell["header"] = header(str(cell["source"]), shown)
     template = template_environment(__package__).get_template("explorer-cells.js.jinja")
-    return template.render(
-        cells=cells, command=_comment_text(command), sources=_comment_text(", ".join(sources))
-    )
+    return template.render(cells=cells, header=header(_comment_text(", ".join(sources)), shown))
 
 
-def explorer_artifacts(derivations: Sequence[Derivation], command: str) -> Artifacts:
+def explorer_files(plans: Sequence[KernelPlan], command: str) -> dict[str, str]:
     """The explorer's script for the built-in cells (specs in ``lstm_sym/spec/cells/``)."""
-    sources = [f"lstm_sym/spec/cells/{d.spec.source.name}" for d in derivations]
-    return Artifacts(files={EXPLORER_SCRIPT: render_explorer_script(derivations, sources, command)})
+    sources = [f"lstm_sym/spec/cells/{p.spec.source.name}" for p in plans]
+    return {EXPLORER_SCRIPT: render_explorer_script(plans, sources, command)}

@@ -14,6 +14,7 @@ import sympy
 
 from ...derive.model import Derivation, ForwardValue, LinearGroup
 from ...derive.reverse import seed_symbol
+from ...generated import header
 from ...plan.adjoint_factors import LinearForm
 from ...plan.kernel_plan import (
     ChunkTerm,
@@ -778,8 +779,7 @@ def render_kernel(plan: KernelPlan | Derivation, source: str, command: str) -> s
     template = template_environment(__package__).get_template("kernel.py.jinja")
     return template.render(
         spec=spec,
-        source_comment=comment_text(source),
-        command_comment=comment_text(command),
+        header=header(comment_text(source), comment_text(command)),
         title_docstring=docstring_text(spec.title),
         summary_docstring=docstring_text(spec.summary),
         equations=[equation_text(e) for e in spec.equations],
