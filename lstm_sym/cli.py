@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .artifacts import Artifacts, CellArtifacts
+from .backends import Backend, verifiable
 from .backends.numpy.printer import equation_text
 from .console import Progress, silence_stdout
 from .derive import Derivation, LinearGroup, derive
@@ -241,19 +242,33 @@ def _not_a_checkout(root: Path) -> int:
 def _gradcheck(arguments: argparse.Namespace) -> int:
     from .verify import gradcheck
 
-    sources: list[tuple[CellSpec, str]] = []
+    # Every backend that can run what it renders, each cell's file: rendered now for --spec,
+    # as committed for a built-in cell. Output names the backend only when there are several.
+    backends = verifiable()
+    sources: list[tuple[CellSpec, Backend, str]] = []
     if arguments.spec is not None:
         cell = user_artifacts(arguments.spec)
-        sources.append((cell.spec, cell.files[f"{cell.spec.name}.py"]))
+        for backend in backends:
+            if backend.user_path is not None:
+                path = backend.user_path(cell.spec.name)
+                sources.append((cell.spec, backend, cell.files[path]))
     for name in arguments.cells or ([] if arguments.spec else builtin_cell_names()):
-        sources.append((load_builtin(name), gradcheck.kernel_source(name)))
+        for backend in backends:
+            if backend.builtin_path is not None:
+                source = gradcheck.kernel_source(name, backend)
+                sources.append((load_builtin(name), backend, source))
     failed = False
-    for spec, source in sources:
-        name = spec.name
+    for spec, backend, source in sources:
+        name = spec.name if len(backends) == 1 else f"{spec.name} ({backend.name})"
         started = time.perf_counter()
         try:
             report = gradcheck.check_kernel(
-                source, name, spec=spec, seed=arguments.seed, tolerance=arguments.tolerance
+                source,
+                spec.name,
+                spec=spec,
+                backend=backend,
+                seed=arguments.seed,
+                tolerance=arguments.tolerance,
             )
         except Exception as crash:  # a kernel that crashes fails its check
             print(f"{name}: the kernel raised {type(crash).__name__}: {crash}\n")

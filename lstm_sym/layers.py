@@ -546,7 +546,8 @@ def _run_direction(
     if len(pieces) == 1:
         hs, final, cache = kernel.forward(xs, params, state0)
         return hs, final, _DirectionCache([_Piece(0, T, None, cache)], B)
-    H = next(iter(params.values())).shape[0]
+    # Every parameter has H rows (a weight (H, ·), a bias (H,)): read the kernel's first one.
+    H = params[kernel.PARAMETER_NAMES[0]].shape[0]
     dtype = xs.dtype
     hs = np.zeros((T, B, H), dtype)
     carry = {

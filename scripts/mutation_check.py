@@ -30,8 +30,10 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
+from lstm_sym.backends import verifiable
 from lstm_sym.console import Progress
 from lstm_sym.spec import builtin_cell_names
+from lstm_sym.verify.gradcheck import kernel_source
 from lstm_sym.verify.mutation import (
     Mutant,
     MutantResult,
@@ -46,7 +48,8 @@ DEFAULT_SAMPLE = 40
 #: Seed of the sample: the same mutants at every run.
 SAMPLE_SEED = 12
 
-_ORIGINALS: dict[str, str] = {}
+#: Original kernel source by (backend, cell).
+_ORIGINALS: dict[tuple[str | None, str], str] = {}
 
 
 def _sample(operators: list[str], size: int) -> list[int]:
@@ -72,14 +75,15 @@ def _category(killed_by: str | None) -> str:
     return killed_by.split(":")[0].split(",")[0].split(" vs ")[0]
 
 
-def _initialise(originals: dict[str, str]) -> None:
+def _initialise(originals: dict[tuple[str | None, str], str]) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _ORIGINALS.update(originals)
 
 
 def _evaluate(mutant: Mutant) -> MutantResult:
     result = evaluate_mutant(mutant)
-    if result.killed_by is None and equivalent(mutant, _ORIGINALS[mutant.cell]):
+    original = _ORIGINALS[mutant.backend, mutant.cell]
+    if result.killed_by is None and equivalent(mutant, original):
         result = replace(result, detail="equivalent: agrees with the original to 1e-12")
     return result
 
@@ -101,17 +105,18 @@ def main() -> int:
     arguments = parser.parse_args()
     if arguments.jobs < 1 or arguments.sample < 1:
         parser.error("--jobs and --sample must be at least 1")
-    root = Path(__file__).resolve().parent.parent
     started = time.perf_counter()
     cells = arguments.cells or list(builtin_cell_names())
-    originals = {c: (root / "lstm_sym" / "kernels" / f"{c}.py").read_text() for c in cells}
+    # Every verifiable backend's committed files; with one backend, rows are named by cell.
+    backends = [b for b in verifiable() if b.builtin_path is not None]
+    originals = {(b.name, c): kernel_source(c, b) for b in backends for c in cells}
     work: list[Mutant] = []
-    offered: dict[str, int] = {}
-    for cell in cells:
-        operators = mutation_operators(originals[cell])
-        offered[cell] = len(operators)
+    offered: dict[tuple[str | None, str], int] = {}
+    for (name, cell), original in originals.items():
+        operators = mutation_operators(original)
+        offered[name, cell] = len(operators)
         chosen = None if arguments.all else set(_sample(operators, arguments.sample))
-        work += mutants(originals[cell], cell, chosen)
+        work += mutants(original, cell, chosen, backend=name)
     mode = (
         "every mutant"
         if arguments.all
@@ -137,18 +142,22 @@ def main() -> int:
             for result in pool.imap(_evaluate, work, chunksize=4):
                 record(result)
     progress.done()
-    by_cell: dict[str, list[MutantResult]] = defaultdict(list)
+    by_cell: dict[tuple[str | None, str], list[MutantResult]] = defaultdict(list)
     for result in results:
-        by_cell[result.mutant.cell].append(result)
+        by_cell[result.mutant.backend, result.mutant.cell].append(result)
+
+    def label(name: str | None, cell: str) -> str:
+        return cell if len(backends) == 1 else f"{cell} ({name})"
+
     print(f"{'cell':<16} {'killed':>7} {'mutants':>8} {'equiv.':>7} {'score':>7}  killed by")
-    for cell in cells:
-        cell_results = by_cell[cell]
+    for key in originals:
+        cell_results = by_cell[key]
         killed = sum(r.killed_by is not None for r in cell_results)
         same = sum(r.killed_by is None and r.detail.startswith("equivalent") for r in cell_results)
         score = killed / max(1, len(cell_results) - same)
         by = Counter(_category(r.killed_by) for r in cell_results)
         print(
-            f"{cell:<16} {killed:>7} {len(cell_results):>8} {same:>7} {score:>7.2%}  "
+            f"{label(*key):<16} {killed:>7} {len(cell_results):>8} {same:>7} {score:>7.2%}  "
             + ", ".join(f"{k}: {v}" for k, v in sorted(by.items()))
         )
     killed = sum(r.killed_by is not None for r in results)
@@ -163,7 +172,8 @@ def main() -> int:
     for result in survivors:
         m = result.mutant
         print(
-            f"  survived: {m.cell} line {m.line} {m.operator}: {m.before!r} -> {m.after!r}"
+            f"  survived: {label(m.backend, m.cell)} line {m.line} {m.operator}: "
+            f"{m.before!r} -> {m.after!r}"
             f"  [{result.detail}]"
         )
     if arguments.json:
@@ -172,6 +182,7 @@ def main() -> int:
                 [
                     {
                         "cell": r.mutant.cell,
+                        "backend": r.mutant.backend,
                         "operator": r.mutant.operator,
                         "line": r.mutant.line,
                         "before": r.mutant.before,

@@ -70,12 +70,13 @@ class CellReport:
     symbolic_digits: int
     versions: dict[str, str]
     torch_note: str = ""
+    backend: str = ""
 
 
 _FIELDS = tuple(field.name for field in dataclasses.fields(CellReport))
 
 
-_OPTIONAL = {"torch_note": ""}
+_OPTIONAL = {"torch_note": "", "backend": ""}
 
 
 def _to_plain(report: object) -> dict[str, Any]:
@@ -107,6 +108,7 @@ def _serialise(report: object) -> dict[str, Any]:
     plain["symbolic_digits"] = int(plain["symbolic_digits"])
     plain["cell"] = str(plain["cell"])
     plain["torch_note"] = str(plain["torch_note"] or "")
+    plain["backend"] = str(plain["backend"] or "")
     return plain
 
 
@@ -145,6 +147,7 @@ def parse_reports(payload: str) -> list[CellReport]:
                 symbolic_digits=item["symbolic_digits"],
                 versions=dict(item["versions"]),
                 torch_note=str(item.get("torch_note", "")),
+                backend=str(item.get("backend", "")),
             )
         )
     return reports
@@ -355,9 +358,15 @@ def _mark(ok: bool) -> str:
     return '<span class="lstm-pass">pass</span>' if ok else '<span class="lstm-fail">FAIL</span>'
 
 
-def _render_cell(report: CellReport) -> list[str]:
+def _kernel_name(report: CellReport, several: bool) -> str:
+    """The kernel's name on the page: the cell, and its backend when several were checked."""
+    return f"{report.cell} ({report.backend})" if several else report.cell
+
+
+def _render_cell(report: CellReport, several: bool = False) -> list[str]:
     status = "passed" if report.passed else "FAILED"
-    out = [f"## Kernel `{report.cell}` — {status} {{ #{_anchor(report.cell)} }}", ""]
+    name = _kernel_name(report, several)
+    out = [f"## Kernel `{name}` — {status} {{ #{_anchor(name)} }}", ""]
     torch = report.torch
     header = "| Tensor | Finite differences | |"
     rule = "| --- | ---: | :---: |"
@@ -429,19 +438,21 @@ def render_markdown(reports: Sequence[CellReport]) -> str:
         "| Kernel | Finite differences | Torch oracle | Symbolic identity |",
         "| --- | :---: | :---: | :---: |",
     ]
+    several = len({r.backend for r in reports}) > 1
     for r in reports:
         fd_ok = all(v < r.fd_tolerance for v in r.finite_differences.values())
         if r.torch is None:
             torch_cell = "not run"
         else:
             torch_cell = _mark(all(v < r.torch_tolerance for v in r.torch.values()))
+        name = _kernel_name(r, several)
         out.append(
-            f"| [`{r.cell}`](#{_anchor(r.cell)}) | {_mark(fd_ok)} | {torch_cell} "
+            f"| [`{name}`](#{_anchor(name)}) | {_mark(fd_ok)} | {torch_cell} "
             f"| {_mark(r.symbolic_passed)} |"
         )
     out.append("")
     for r in reports:
-        out += _render_cell(r)
+        out += _render_cell(r, several)
     out += ["## Versions", "", "| Library | Version |", "| --- | --- |"]
     versions: dict[str, str] = {}
     for r in reports:
@@ -451,11 +462,12 @@ def render_markdown(reports: Sequence[CellReport]) -> str:
     return "\n".join(out)
 
 
-def _verify_one(name: str) -> dict[str, Any]:
-    """Verify one built-in cell in a worker process and return its JSON-safe report."""
+def _verify_one(job: tuple[str, str]) -> dict[str, Any]:
+    """Verify one (backend, built-in cell) in a worker process; return its JSON-safe report."""
     from lstm_sym.verify.report import verify_cell
 
-    return _serialise(verify_cell(name))
+    backend, name = job
+    return _serialise(verify_cell(name, backend=backend))
 
 
 def _verify_everything(workers: int) -> list[dict[str, Any]]:
@@ -473,10 +485,12 @@ def _verify_everything(workers: int) -> list[dict[str, Any]]:
         verify_cell = None
     if verify_cell is None or workers < 2:
         return [_serialise(r) for r in report_module.verify_all()]
-    names = list(builtin_cell_names())
+    from lstm_sym.backends import verifiable
+
+    jobs = [(b.name, name) for b in verifiable() for name in builtin_cell_names()]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(names)), mp_context=context) as pool:
-        return list(pool.map(_verify_one, names))
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+        return list(pool.map(_verify_one, jobs))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

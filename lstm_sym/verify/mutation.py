@@ -18,13 +18,13 @@ import functools
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
+from ..backends import Backend, backend
 from ..spec import CellSpec, load_builtin
 from .gradcheck import (
-    BLOCK_SETTINGS,
     FD_SHAPES,
     check_kernel,
     compare_runs,
-    configured_kernel,
+    default_backend,
     outputs_and_gradients,
     shaped_problem,
 )
@@ -54,6 +54,8 @@ class Mutant:
         The changed expression, as source.
     source : str
         The whole mutated module.
+    backend : str or None
+        The registered backend that rendered the kernel (``None``: the default one).
     """
 
     cell: str
@@ -62,6 +64,7 @@ class Mutant:
     before: str
     after: str
     source: str
+    backend: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,12 +157,18 @@ def _computation(tree: ast.Module) -> list[ast.stmt]:
     return statements
 
 
-def mutants(source: str, cell: str, indices: Collection[int] | None = None) -> Iterator[Mutant]:
+def mutants(
+    source: str,
+    cell: str,
+    indices: Collection[int] | None = None,
+    backend: str | None = None,
+) -> Iterator[Mutant]:
     """Yield the mutants of the computation in ``_forward``, ``backward``, ``step`` and
-    ``step_backward`` of generated kernel ``source``, in site order.
+    ``step_backward`` of generated kernel ``source`` (Python), in site order.
 
     ``indices`` selects mutants by position in that order (all when omitted); use
-    :func:`mutation_operators` to choose them without building every mutant.
+    :func:`mutation_operators` to choose them without building every mutant. ``backend``
+    names the registered backend that rendered ``source`` (the default one when omitted).
     """
     tree = ast.parse(source)
     parents: dict[int, tuple[ast.AST, str, int | None]] = {}
@@ -191,6 +200,7 @@ def mutants(source: str, cell: str, indices: Collection[int] | None = None) -> I
             before=before,
             after=ast.unparse(replacement),
             source=mutated,
+            backend=backend,
         )
 
 
@@ -212,13 +222,23 @@ def _spec(cell: str) -> CellSpec:
     return load_builtin(cell)
 
 
+def _backend(mutant: Mutant) -> Backend:
+    return default_backend() if mutant.backend is None else backend(mutant.backend)
+
+
 def evaluate_mutant(mutant: Mutant) -> MutantResult:
     """Run exactly the checks of ``lstm-sym gradcheck`` on one mutant.
 
     A mutant is killed by the first check that fails, or by a crash (an exception).
     """
     try:
-        report = check_kernel(mutant.source, mutant.cell, spec=_spec(mutant.cell), stop_early=True)
+        report = check_kernel(
+            mutant.source,
+            mutant.cell,
+            spec=_spec(mutant.cell),
+            backend=_backend(mutant),
+            stop_early=True,
+        )
     except Exception as error:  # a crash is a detected mutant
         return MutantResult(mutant, "crash", f"{type(error).__name__}: {error}"[:120])
     failure = report.first_failure()
@@ -245,11 +265,13 @@ def equivalent(mutant: Mutant, original: str, *, seeds: int = 2) -> bool:
     or a block size (``max(2, …)`` steps per block).
     """
     shapes = FD_SHAPES + EQUIVALENCE_SHAPES
+    target = _backend(mutant)
+    load = target.load
+    if load is None:
+        raise ValueError(f"backend {target.name!r} cannot run what it renders")
     try:
-        for constants in BLOCK_SETTINGS.values():
-            kernels = [
-                configured_kernel(s, mutant.cell, constants) for s in (original, mutant.source)
-            ]
+        for constants in target.block_settings.values():
+            kernels = [load(s, mutant.cell, constants) for s in (original, mutant.source)]
             for shape in shapes:
                 for seed in range(seeds):
                     runs = [

@@ -13,9 +13,11 @@ from types import ModuleType
 import numpy as np
 import sympy
 
-from ..kernels import load_kernel
+from ..backends import backend as find_backend
+from ..backends import verifiable
 from ..spec import builtin_cell_names, load_builtin
 from .finite_differences import FD_TOLERANCE, finite_difference_errors, make_problem
+from .gradcheck import default_backend, kernel_source
 from .symbolic import symbolic_identity
 
 __all__ = ["TORCH_TOLERANCE", "CellVerification", "verify_all", "verify_cell"]
@@ -49,6 +51,8 @@ class CellVerification:
     symbolic_digits : int
     symbolic_derivatives : int
     versions : dict of str to str
+    backend : str
+        The registered backend whose kernel was checked.
     """
 
     cell: str
@@ -64,6 +68,7 @@ class CellVerification:
     symbolic_digits: int = 0
     symbolic_derivatives: int = 0
     versions: dict[str, str] = field(default_factory=dict)
+    backend: str = ""
 
     def fail(self, message: str) -> None:
         """Record a failed check."""
@@ -99,6 +104,7 @@ def _torch_errors(kernel: ModuleType) -> tuple[dict[str, float] | None, str]:
 def verify_cell(
     name: str,
     *,
+    backend: str | None = None,
     kernel: ModuleType | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> CellVerification:
@@ -108,13 +114,21 @@ def verify_cell(
     ----------
     name : str
         A built-in cell.
-    kernel : module, optional
-        The kernel module to check (default: ``lstm_sym.kernels.<name>``).
+    backend : str, optional
+        The registered backend whose committed file is checked (default: the first
+        verifiable one, NumPy), loaded with the block settings it ships with.
+    kernel : object, optional
+        The kernel to check instead (anything with the kernel API).
     progress : callable, optional
         Receives a message before each check.
     """
-    kernel = kernel or load_kernel(name)
-    report = CellVerification(cell=name, versions=_versions())
+    target = default_backend() if backend is None else find_backend(backend)
+    if kernel is None:
+        if target.load is None:
+            raise ValueError(f"backend {target.name!r} cannot run what it renders")
+        shipped = list(target.block_settings.values())[-1]
+        kernel = target.load(kernel_source(name, target), name, shipped)
+    report = CellVerification(cell=name, versions=_versions(), backend=target.name)
     if progress:
         progress(f"{name}: finite differences")
     report.finite_differences = finite_difference_errors(make_problem(kernel))
@@ -145,5 +159,8 @@ def verify_cell(
 def verify_all(
     names: Iterable[str] | None = None, *, progress: Callable[[str], None] | None = None
 ) -> list[CellVerification]:
-    """Run :func:`verify_cell` on the given built-in cells (all by default)."""
-    return [verify_cell(name, progress=progress) for name in (names or builtin_cell_names())]
+    """Run :func:`verify_cell` on the given built-in cells (all by default), every backend."""
+    cells = list(names or builtin_cell_names())
+    return [
+        verify_cell(name, backend=b.name, progress=progress) for b in verifiable() for name in cells
+    ]
