@@ -66,7 +66,7 @@ def test_gradcheck_fails_on_a_wrong_kernel(monkeypatch, capsys):
     entry = '"W_o": _dW_stack0[3 * _H:4 * _H],'
     assert entry in original
     wrong = original.replace(entry, entry[:-1] + " * (1 + 1e-4),")
-    monkeypatch.setattr(gradcheck, "kernel_source", lambda name: wrong)
+    monkeypatch.setattr(gradcheck, "kernel_source", lambda name, backend=None: wrong)
     assert main(["gradcheck", "lstm"]) == 1
     rows = [line for line in capsys.readouterr().out.splitlines() if "FAIL" in line]
     assert [row.split()[0] for row in rows][:1] == ["W_o"]

@@ -350,13 +350,18 @@ def _columns(spec: CellSpec, group: LinearGroup) -> tuple[ColumnBlock, ...]:
     return tuple(columns)
 
 
-def build_plan(derivation: Derivation) -> KernelPlan:
+def build_plan(derivation: Derivation, *, halve_sigmoid_rows: bool = True) -> KernelPlan:
     """Plan the kernels of ``derivation``.
 
     Parameters
     ----------
     derivation : Derivation
         The cell's forward stages and adjoints.
+    halve_sigmoid_rows : bool
+        Hold ``a / 2`` in the sigmoid rows of activation blocks (weights and biases halved
+        once per call), so one tanh computes a block: the NumPy kernels do. A backend that
+        calls σ itself plans without it: no halved rows, and the stored adjoints of those
+        rows are those of ``a``.
 
     Returns
     -------
@@ -369,6 +374,8 @@ def build_plan(derivation: Derivation) -> KernelPlan:
     blocks = {g.index: activation_blocks(g, orders[g.index], kinds) for g in derivation.groups}
     halved_rows = {
         k: tuple(rows for block in found for rows in block.sigmoid_rows)
+        if halve_sigmoid_rows
+        else ()
         for k, found in blocks.items()
     }
     halved = frozenset(
