@@ -705,14 +705,13 @@ class _KernelBuilder:
     def gradient_entries(self) -> list[tuple[str, str]]:
         """Each parameter's gradient: the sum of its contributions (a bias shared by several
         linear maps, or a parameter used both as a bias and elementwise, has several)."""
-        terms: dict[str, list[str]] = {name: [] for name in self.spec.parameter_names}
-        for group in self.derivation.groups:
-            k = group.index
-            for row in self.rows(group):
-                m = self.maps[row.name]
-                terms[m.weight].append(f"_dW_stack{k}[{row.start}:{row.stop}]")
-                if m.bias:
-                    terms[m.bias].append(f"_db_stack{k}[{row.start}:{row.stop}]")
+        stacks = {"weight": "_dW_stack", "bias": "_db_stack"}
+        terms: dict[str, list[str]] = {}
+        for name, sources in self.plan.gradient_sources().items():
+            terms[name] = [
+                f"{stacks[kind]}{k}[{_size(position, 0)}:{_size(position + 1, 0)}]"
+                for kind, k, position in sources
+            ]
         for name in self.elementwise_params:
             terms[name].append(f"_d_{name}_sum")
         return [(name, " + ".join(terms[name])) for name in self.spec.parameter_names]
