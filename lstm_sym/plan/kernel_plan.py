@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import sympy
 
@@ -214,7 +215,7 @@ class KernelPlan:
         return self.derivation.cached
 
     @property
-    def linear_rules(self) -> tuple[LinearReverseRule, ...]:  # type: ignore[type-arg]
+    def linear_rules(self) -> tuple[LinearReverseRule[Any], ...]:
         """The reverse rules of every linear map (:mod:`lstm_sym.plan.linear_rules`)."""
         return LINEAR_REVERSE_RULES
 

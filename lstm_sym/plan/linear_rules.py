@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 __all__ = [
     "BIAS_RULE",
@@ -82,19 +82,19 @@ class LinearReverseRule(Generic[T]):
         return self._apply(algebra, delta, weight, operand)
 
 
-WEIGHT_RULE: LinearReverseRule = LinearReverseRule(  # type: ignore[type-arg]
+WEIGHT_RULE: LinearReverseRule[Any] = LinearReverseRule(
     "weight",
     "δW += δa·vᵀ",
     r"\delta W \mathrel{+}= \delta a \, v^{\top}",
     lambda algebra, delta, weight, operand: algebra.outer(delta, operand),
 )
-BIAS_RULE: LinearReverseRule = LinearReverseRule(  # type: ignore[type-arg]
+BIAS_RULE: LinearReverseRule[Any] = LinearReverseRule(
     "bias",
     "δb += Σ δa",
     r"\delta b \mathrel{+}= \textstyle\sum \delta a",
     lambda algebra, delta, weight, operand: algebra.batch_sum(delta),
 )
-OPERAND_RULE: LinearReverseRule = LinearReverseRule(  # type: ignore[type-arg]
+OPERAND_RULE: LinearReverseRule[Any] = LinearReverseRule(
     "operand",
     "δv += Wᵀ·δa",
     r"\delta v \mathrel{+}= W^{\top} \delta a",
@@ -102,7 +102,7 @@ OPERAND_RULE: LinearReverseRule = LinearReverseRule(  # type: ignore[type-arg]
 )
 
 #: The three rules, in the order weight, bias, operand.
-LINEAR_REVERSE_RULES: tuple[LinearReverseRule, ...] = (  # type: ignore[type-arg]
+LINEAR_REVERSE_RULES: tuple[LinearReverseRule[Any], ...] = (
     WEIGHT_RULE,
     BIAS_RULE,
     OPERAND_RULE,
