@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .derive.limits import DerivationLimitError, limited
 from .render.artifacts import Artifacts, CellArtifacts, render_cell
 from .render.javascript import explorer_artifacts
 from .render.variants import VARIANTS_PAGE, render_variants_page
@@ -151,20 +152,23 @@ def user_artifacts(
     # Markdown and HTML comments (a name with a newline or '-->' cannot break out).
     shown = re.sub(r"[^A-Za-z0-9._+-]", "_", spec_file.name)
     command = f"{COMMAND} --spec {shown}"
+    first = min((e.line for e in spec.equations), default=1)
     try:
-        return render_cell(
-            spec,
-            shown,
-            command,
-            kernel_path=f"{spec.name}.py",
-            page_path=f"{spec.name}.md",
-            snippets_dir=f"snippets/{spec.name}",
-            progress=progress,
-        )
+        with limited():  # a user's equations may make SymPy work for ever
+            return render_cell(
+                spec,
+                shown,
+                command,
+                kernel_path=f"{spec.name}.py",
+                page_path=f"{spec.name}.md",
+                snippets_dir=f"snippets/{spec.name}",
+                progress=progress,
+            )
     except SpecError:
         raise
+    except DerivationLimitError as error:
+        raise SpecError(spec_file, error.line or first, error.problem) from None
     except Exception as error:  # the spec parsed but the cell cannot be generated
-        first = min((e.line for e in spec.equations), default=1)
         detail = f"{type(error).__name__}: {error}"
         raise SpecError(
             spec_file,

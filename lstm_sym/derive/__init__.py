@@ -11,17 +11,20 @@ from .model import (
     LinearOperandAdjoint,
     Stage,
 )
+from .limits import DerivationLimitError, limited
 from .reverse import adjoint_symbol, derive, seed_symbol
 
 __all__ = [
     "Adjoint",
     "AdjointTerm",
     "Derivation",
+    "DerivationLimitError",
     "ForwardValue",
     "LinearGroup",
     "LinearOperandAdjoint",
     "Stage",
     "adjoint_symbol",
     "derive",
+    "limited",
     "seed_symbol",
 ]

@@ -16,6 +16,7 @@ __all__ = [
     "LinearGroup",
     "LinearOperandAdjoint",
     "Stage",
+    "combine_exponentials",
     "local_derivative",
 ]
 
@@ -56,11 +57,27 @@ class LinearGroup:
 Stage = ForwardValue | LinearGroup
 
 
+def combine_exponentials(expr: sympy.Expr) -> sympy.Expr:
+    """Combine every product of exponentials in ``expr`` into one exponential of a sum.
+
+    ``exp(a)·exp(−exp(a))`` overflows to ``inf·0 = nan`` at a ≈ 750, whereas the equal
+    ``exp(a − exp(a))`` is 0 there. An expression without ``exp`` is returned unchanged
+    (the same object), so cells that do not use ``exp`` derive exactly as before.
+    """
+    if not expr.has(sympy.exp):
+        return expr
+    return sympy.powsimp(expr, combine="exp")
+
+
 def local_derivative(
     expr: sympy.Expr, argument: sympy.Symbol, cached_forms: dict[sympy.Expr, sympy.Symbol]
 ) -> sympy.Expr:
-    """``∂expr/∂argument``, with every function application replaced by its cached value."""
-    return sympy.diff(expr, argument).xreplace(cached_forms)
+    """``∂expr/∂argument``, with every function application replaced by its cached value.
+
+    Products of exponentials are combined (:func:`combine_exponentials`) before the cached
+    values are substituted, so that no factor that overflows meets one that underflows.
+    """
+    return combine_exponentials(sympy.diff(expr, argument)).xreplace(cached_forms)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from typing import cast
 import sympy
 
 from .errors import SpecError
-from .functions import ALLOWED_FUNCTIONS
+from .functions import ALLOWED_FUNCTIONS, sigmoid
 from .model import CellSpec, Declaration, Elementwise, Equation, LinearMap, Role, previous
 
 __all__ = [
@@ -194,8 +194,18 @@ def name_problem(name: str, role: Role = Role.VALUE) -> str | None:
     return None
 
 
-def _no_problem(text: str) -> str | None:
-    return None
+#: A shape= value with its spaces removed: ``H`` or ``H, <sum of H and D terms>``.
+_SHAPE = re.compile(r"^\(?H(?:,\d*[HD](?:\+\d*[HD])*)?\)?$")
+
+
+def shape_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a shape= attribute (``None`` if it can)."""
+    if _SHAPE.match(text.replace(" ", "")):
+        return None
+    return (
+        f"{text!r} is not a shape: write 'H' for a vector or 'H, <width>' for a matrix, the "
+        "width a sum of H and D terms ('H, H + D', 'H, 2H + D')"
+    )
 
 
 def parse_spec_file(path: Path | str) -> CellSpec:
@@ -332,7 +342,9 @@ class _SpecBuilder:
                     raise self.error(
                         line, f"{key}= is longer than {MAX_TEXT_LENGTH[key]} characters"
                     )
-                problem = {"doc": text_problem, "latex": latex_problem}.get(key, _no_problem)(value)
+                problem = {"doc": text_problem, "latex": latex_problem, "shape": shape_problem}[
+                    key
+                ](value)
                 if problem is not None:
                     raise self.error(line, f"{key}= {problem}")
                 options[key] = value
@@ -428,6 +440,9 @@ class _SpecBuilder:
             expr = self.expression(tree.body, line)
             if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
                 raise self.error(line, f"'{target}' is infinite or undefined (a division by zero)")
+            problem = folded_problem(expr)
+            if problem is not None:
+                raise self.error(line, f"'{target}' {problem}")
             with sympy.evaluate(False):
                 display = self.expression(tree.body, line)
             equation = Elementwise(target, expr, line, display)
@@ -709,6 +724,72 @@ class _SpecBuilder:
             declarations=tuple(ordered),
             equations=tuple(self.equations),
         )
+
+
+def _number_value(node: sympy.Expr) -> float:
+    """Evaluate a constant subexpression in float64, refusing magnitudes above MAX_CONSTANT.
+
+    Evaluated bottom-up with :mod:`math`, so that a tower such as ``exp(exp(exp(100)))``
+    stops at the first overflow instead of asking SymPy for its digits.
+    """
+    if isinstance(node, sympy.Rational):
+        value = int(node.p) / int(node.q)  # OverflowError for a huge fraction
+    elif isinstance(node, sympy.Float):
+        value = float(node)
+    else:
+        parts = [_number_value(argument) for argument in node.args]
+        if isinstance(node, sympy.Add):
+            value = math.fsum(parts)
+        elif isinstance(node, sympy.Mul):
+            value = math.prod(parts)
+        elif isinstance(node, sympy.Pow):
+            value = parts[0] ** parts[1]
+            if isinstance(value, complex):
+                raise ValueError("is not a real number")
+        elif isinstance(node, sympy.exp):
+            value = math.exp(parts[0])
+        elif isinstance(node, sympy.tanh):
+            value = math.tanh(parts[0])
+        elif isinstance(node, sigmoid):
+            value = 0.5 * (1.0 + math.tanh(0.5 * parts[0]))
+        else:
+            raise ValueError(f"uses {type(node).__name__}, which a kernel cannot compute")
+    if not math.isfinite(value) or abs(value) > MAX_CONSTANT:
+        raise OverflowError
+    return value
+
+
+def folded_problem(expr: sympy.Expr) -> str | None:
+    """Why the folded expression ``expr`` cannot be generated (``None`` if it can).
+
+    SymPy folds constants while it builds an expression (``1e15 ** 16 * 1e15 ** 16`` becomes
+    one integer of 481 digits, ``(a ** 2) ** 0.5`` becomes ``Abs(a)``), so the literal checks
+    are repeated on the result: every constant, and every subexpression made only of
+    constants, must be a real number of magnitude at most :data:`MAX_CONSTANT`, and every
+    function must be one a spec may call.
+    """
+    for node in sympy.preorder_traversal(expr):
+        if node.is_Function and not isinstance(node, tuple(ALLOWED_FUNCTIONS.values())):
+            return (
+                f"uses {type(node).__name__} after simplification ({node}), which a kernel "
+                "cannot compute; write the expression with "
+                + ", ".join(sorted(ALLOWED_FUNCTIONS))
+            )
+        if node.has(sympy.I) and node.is_number:
+            return "is not a real number (a fractional power of a negative number?)"
+    for node in sympy.preorder_traversal(expr):
+        if not node.is_number:
+            continue
+        try:
+            _number_value(node)
+        except (OverflowError, ZeroDivisionError):
+            return (
+                f"holds a constant out of range after folding ({str(node)[:40]}): numbers "
+                f"must be finite and at most {MAX_CONSTANT:g} in magnitude"
+            )
+        except ValueError as error:
+            return str(error)
+    return None
 
 
 def _normalise_shape(text: str) -> tuple[object, ...]:
