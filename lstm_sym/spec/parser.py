@@ -27,10 +27,13 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import errno
 import keyword
 import math
+import os
 import re
 import shlex
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +211,12 @@ def shape_problem(text: str) -> str | None:
     )
 
 
+def _file_kind(mode: int) -> str:
+    kinds = {stat.S_ISFIFO: "a named pipe", stat.S_ISCHR: "a character device"}
+    kinds |= {stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}
+    return next((name for test, name in kinds.items() if test(mode)), "a special file")
+
+
 def parse_spec_file(path: Path | str) -> CellSpec:
     """Read and parse the spec file at ``path``.
 
@@ -218,7 +227,15 @@ def parse_spec_file(path: Path | str) -> CellSpec:
     """
     source = Path(path)
     try:
-        with source.open("rb") as stream:
+        # O_NONBLOCK: opening a named pipe must not wait for a writer; anything but a
+        # regular file is refused before a byte is read.
+        descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as stream:
+            mode = os.fstat(descriptor).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+            if not stat.S_ISREG(mode):
+                raise OSError(f"not a regular file ({_file_kind(mode)})")
             data = stream.read(MAX_FILE_BYTES + 1)
     except (OSError, ValueError) as error:
         reason = getattr(error, "strerror", None) or str(error)
