@@ -66,7 +66,25 @@ def combine_exponentials(expr: sympy.Expr) -> sympy.Expr:
     """
     if not expr.has(sympy.exp):
         return expr
-    return sympy.powsimp(expr, combine="exp")
+    return sympy.powsimp(_distribute_over_exponentials(expr), combine="exp")
+
+
+def _distribute_over_exponentials(expr: sympy.Expr) -> sympy.Expr:
+    """Multiply out every product of an exponential with a sum that holds one.
+
+    ``d/da exp(2a − exp(a))`` is ``(2 − exp(a))·exp(2a − exp(a))``: only once the product is
+    distributed can ``exp(a)·exp(2a − exp(a))`` become ``exp(3a − exp(a))``. Products without
+    an exponential factor are left as they are (no general expansion).
+    """
+    if expr.is_Atom:
+        return expr
+    args = tuple(_distribute_over_exponentials(argument) for argument in expr.args)
+    if args != expr.args:
+        expr = expr.func(*args)
+    if expr.is_Mul and any(isinstance(factor, sympy.exp) for factor in expr.args):
+        if any(factor.is_Add and factor.has(sympy.exp) for factor in expr.args):
+            return sympy.expand_mul(expr, deep=False)
+    return expr
 
 
 def local_derivative(

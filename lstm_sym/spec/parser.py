@@ -148,7 +148,7 @@ def text_problem(text: str) -> str | None:
 
 def latex_problem(latex: str) -> str | None:
     """Why ``latex`` cannot be a latex= attribute (``None`` if it can)."""
-    if not _LATEX_CHARACTERS.match(latex):
+    if not _LATEX_CHARACTERS.fullmatch(latex):
         return (
             "may use letters, digits, spaces, _ ^ { } ( ) + - , . ' * and commands such as "
             "\\tilde, \\hat, \\mathrm and Greek letters"
@@ -176,7 +176,7 @@ def name_problem(name: str, role: Role = Role.VALUE) -> str | None:
     """
     if len(name) > MAX_NAME_LENGTH:
         return f"the name {name[:20]!r}… is {len(name)} characters long; at most {MAX_NAME_LENGTH}"
-    if not _IDENTIFIER.match(name) or keyword.iskeyword(name):
+    if not _IDENTIFIER.fullmatch(name) or keyword.iskeyword(name):
         return (
             f"{name!r} is not a valid name: use letters and digits joined by single '_' "
             "(starting with a letter, not a Python keyword)"
@@ -203,7 +203,7 @@ _SHAPE = re.compile(r"^\(?H(?:,\d*[HD](?:\+\d*[HD])*)?\)?$")
 
 def shape_problem(text: str) -> str | None:
     """Why ``text`` cannot be a shape= attribute (``None`` if it can)."""
-    if _SHAPE.match(text.replace(" ", "")):
+    if _SHAPE.fullmatch(text.replace(" ", "")):
         return None
     return (
         f"{text!r} is not a shape: write 'H' for a vector or 'H, <width>' for a matrix, the "
@@ -403,7 +403,7 @@ class _SpecBuilder:
             raise self.error(
                 line, f"the cell name is {len(name)} characters long; at most {MAX_NAME_LENGTH}"
             )
-        if not re.match(r"^[a-z][a-z0-9_]*$", name) or keyword.iskeyword(name):
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
             raise self.error(
                 line,
                 f"cell name {name!r} must be a lower-case Python module name "
