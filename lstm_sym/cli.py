@@ -166,7 +166,11 @@ def _terminate_like_interrupt() -> Callable[[], None]:
         raise Terminated
 
     previous = signal.signal(signal.SIGTERM, terminate)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 def _run(argv: Sequence[str] | None) -> int:

@@ -29,7 +29,7 @@ def _expected(path: Path) -> str:
 
 def _expected_line(path: Path) -> str:
     """The line the error must name: '# line: N' on the second line, else any line."""
-    second = (path.read_text(encoding="utf-8").split("\n") + ["", ""])[1]
+    second = ([*path.read_text(encoding="utf-8").split("\n"), "", ""])[1]
     return second.removeprefix("# line: ").strip() if second.startswith("# line: ") else r"\d+"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .limits import DerivationLimitError, limited
 from .model import (
     Adjoint,
     AdjointTerm,
@@ -11,7 +12,6 @@ from .model import (
     LinearOperandAdjoint,
     Stage,
 )
-from .limits import DerivationLimitError, limited
 from .reverse import adjoint_symbol, derive, seed_symbol
 
 __all__ = [

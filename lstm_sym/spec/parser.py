@@ -789,8 +789,7 @@ def folded_problem(expr: sympy.Expr) -> str | None:
         if node.is_Function and not isinstance(node, tuple(ALLOWED_FUNCTIONS.values())):
             return (
                 f"uses {type(node).__name__} after simplification ({node}), which a kernel "
-                "cannot compute; write the expression with "
-                + ", ".join(sorted(ALLOWED_FUNCTIONS))
+                "cannot compute; write the expression with " + ", ".join(sorted(ALLOWED_FUNCTIONS))
             )
         if node.has(sympy.I) and node.is_number:
             return "is not a real number (a fractional power of a negative number?)"

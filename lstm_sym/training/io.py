@@ -39,6 +39,7 @@ MAX_MANIFEST_BYTES = 16 * 1024**2
 #: Most bytes of arrays a manifest may declare: `load` reads no more than it declares.
 MAX_ARRAY_BYTES = 16 * 1024**3
 
+_CHUNK_BYTES = 1 << 22
 _META_KEY = "__meta__"
 _KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -302,13 +303,14 @@ def _read_member(
         if info.file_size != stream.tell() + nbytes:
             raise ValueError(f"the member {info.filename!r} has the wrong size for its header")
         array = np.empty(found_shape, found_dtype)
-        view = memoryview(array.reshape(-1)).cast("B")
+        flat = array.reshape(-1).view(np.uint8)  # a view: the data lands in ``array``
         position = 0
-        while position < array.nbytes:
-            count = stream.readinto(view[position:])
-            if not count:
+        while position < nbytes:
+            chunk = stream.read(min(_CHUNK_BYTES, nbytes - position))
+            if not chunk:
                 raise ValueError(f"the member {info.filename!r} ends early")
-            position += count
+            flat[position : position + len(chunk)] = np.frombuffer(chunk, np.uint8)
+            position += len(chunk)
         if stream.read(1):
             raise ValueError(f"the member {info.filename!r} is longer than its header says")
     return array

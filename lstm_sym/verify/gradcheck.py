@@ -289,9 +289,7 @@ def reference_forward(
             # of its functions): a spec value named exp, sigmoid or tanh cannot shadow them.
             private = [sympy.Symbol(f"_v{i}", real=True) for i in range(len(symbols))]
             expr = equation.expr.xreplace(dict(zip(symbols, private, strict=True)))
-            function = sympy.lambdify(
-                private, expr, modules=[{"sigmoid": _logistic}, "numpy"]
-            )
+            function = sympy.lambdify(private, expr, modules=[{"sigmoid": _logistic}, "numpy"])
             functions[equation.target] = ([s.name for s in symbols], function)
     current = {name: np.asarray(value) for name, value in state.items()}
     outputs = []
