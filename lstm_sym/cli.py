@@ -256,9 +256,9 @@ def _inside_package(out: Path, path: Path) -> Path | None:
     target = path.resolve()
     if target != package and package not in target.parents:
         return None
-    where = "is inside" if path == out else f"writes {path}, which resolves to {target},"
+    where = "is" if path == out else f"writes {path}, which resolves to {target},"
     print(
-        f"lstm-sym: error: --out {out} {where} in the installed package ({package}); "
+        f"lstm-sym: error: --out {out} {where} inside the installed package ({package}); "
         "write user cells elsewhere",
         file=sys.stderr,
     )

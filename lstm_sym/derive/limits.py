@@ -7,7 +7,9 @@ derivation of a user spec therefore runs under :func:`limited`, which stops it w
 :data:`MAX_MEMORY_BYTES`.
 
 A timer signal (``SIGALRM``, every 50 ms) checks the clock and the resident memory; SymPy
-runs Python code, so the check runs within milliseconds. The address space is also capped
+runs Python code, so the check runs within milliseconds (if the signal arrives inside a
+finaliser or a garbage-collector callback, Python reports the error there as unraisable
+and the next tick raises it again). The address space is also capped
 (``RLIMIT_AS``) for the duration, so that a single huge allocation fails with
 ``MemoryError`` instead of swapping. Signals exist only in the main thread of a POSIX
 process; elsewhere the derivation runs without limits.

@@ -751,7 +751,7 @@ def _number_value(node: sympy.Expr) -> float:
     """
     if isinstance(node, sympy.Rational):
         value = int(node.p) / int(node.q)  # OverflowError for a huge fraction
-    elif isinstance(node, sympy.Float):
+    elif isinstance(node, sympy.Float) or node.is_NumberSymbol:  # a float; e = exp(1)
         value = float(node)
     else:
         parts = [_number_value(argument) for argument in node.args]
