@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 
 from . import __version__
 from .artifacts import Artifacts, CellArtifacts
 from .backends import Backend, verifiable
 from .backends.numpy.printer import equation_text
 from .console import Progress, silence_stdout
-from .derive import Derivation, LinearGroup, derive
+from .derive import Derivation, DerivationLimitError, LinearGroup, derive, limited
 from .regenerate import (
     ForeignFileError,
     builtin_artifacts,
@@ -131,10 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     status 141, as a pipe's writer killed by SIGPIPE would; Ctrl-C ends it with one line
     and status 130. Neither prints a traceback.
     """
+    restore = _terminate_like_interrupt()
     try:
         status = _run(argv)
         _STATUS.done()
         return status
+    except Terminated:
+        _STATUS.done()
+        print("lstm-sym: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         _STATUS.done()
         print("lstm-sym: interrupted", file=sys.stderr)
@@ -142,6 +150,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         silence_stdout()
         return 141
+    finally:
+        restore()
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every clean-up path for Ctrl-C runs for it too."""
+
+
+def _terminate_like_interrupt() -> Callable[[], None]:
+    """Make SIGTERM raise :class:`Terminated` in the main thread; return the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -175,16 +205,13 @@ def _regenerate(arguments: argparse.Namespace) -> int:
     cells: list[Artifacts]
     if arguments.spec is not None:
         root = arguments.out or arguments.spec.parent
-        package = Path(__file__).resolve().parent
-        target = root.resolve()
-        if target == package or package in target.parents:
-            print(
-                f"lstm-sym: error: --out {root} is inside the installed package ({package}); "
-                "write user cells elsewhere",
-                file=sys.stderr,
-            )
+        if _inside_package(root, root) is not None:
             return 2
         cells = [user_artifacts(arguments.spec, progress=_progress)]
+        # Every path that will be written, resolved: a symlink under --out (snippets/ → into
+        # the package) must not lead there either.
+        if any(_inside_package(root, root / relative) for c in cells for relative in c.files):
+            return 2
     else:
         if arguments.out is not None:
             print("lstm-sym: error: --out needs --spec", file=sys.stderr)
@@ -222,6 +249,21 @@ def _regenerate(arguments: argparse.Namespace) -> int:
         f"{time.perf_counter() - started:.2f} s"
     )
     return 0
+
+
+def _inside_package(out: Path, path: Path) -> Path | None:
+    """Print an error and return the resolved ``path`` if it lies inside the package."""
+    package = Path(__file__).resolve().parent
+    target = path.resolve()
+    if target != package and package not in target.parents:
+        return None
+    where = "is" if path == out else f"writes {path}, which resolves to {target},"
+    print(
+        f"lstm-sym: error: --out {out} {where} inside the installed package ({package}); "
+        "write user cells elsewhere",
+        file=sys.stderr,
+    )
+    return target
 
 
 def _is_checkout(root: Path) -> bool:
@@ -301,13 +343,28 @@ def _gradcheck(arguments: argparse.Namespace) -> int:
 def _derive(arguments: argparse.Namespace) -> int:
     if arguments.spec is not None:
         spec = parse_spec_file(arguments.spec)
-    elif arguments.cell:
-        spec = load_builtin(arguments.cell)
-    else:
-        print("lstm-sym: error: name a CELL or pass --spec FILE", file=sys.stderr)
-        return 2
-    print(_derivation_text(derive(spec)))
-    return 0
+        print(_user_derivation_text(spec, arguments.spec))
+        return 0
+    if arguments.cell:
+        print(_derivation_text(derive(load_builtin(arguments.cell))))
+        return 0
+    print("lstm-sym: error: name a CELL or pass --spec FILE", file=sys.stderr)
+    return 2
+
+
+def _user_derivation_text(spec: CellSpec, spec_file: Path) -> str:
+    """Derive a user's cell under the derivation limits; any failure is a SpecError at a line."""
+    first = min((e.line for e in spec.equations), default=1)
+    try:
+        with limited():
+            return _derivation_text(derive(spec))
+    except DerivationLimitError as error:
+        raise SpecError(spec_file, error.line or first, error.problem) from None
+    except Exception as error:  # the spec parsed but SymPy cannot derive it
+        detail = f"{type(error).__name__}: {error}"
+        raise SpecError(
+            spec_file, first, f"cannot derive the cell '{spec.name}' ({detail[:200]})"
+        ) from None
 
 
 def _derivation_text(derivation: Derivation) -> str:

@@ -20,6 +20,7 @@ from types import ModuleType
 from .artifacts import Artifacts, CellArtifacts, render_cell
 from .backends import backend, registered
 from .backends.numpy.run import kernel_from_source
+from .derive.limits import DerivationLimitError, limited
 from .docs_render.variants import VARIANTS_PAGE, render_variants_page
 from .generated import COMMAND, html_header, is_header
 from .spec import (
@@ -162,12 +163,15 @@ def user_artifacts(
     # Markdown and HTML comments (a name with a newline or '-->' cannot break out).
     shown = re.sub(r"[^A-Za-z0-9._+-]", "_", spec_file.name)
     command = f"{COMMAND} --spec {shown}"
+    first = min((e.line for e in spec.equations), default=1)
     try:
-        return render_cell(spec, shown, command, builtin=False, progress=progress)
+        with limited():  # a user's equations may make SymPy work for ever
+            return render_cell(spec, shown, command, builtin=False, progress=progress)
     except SpecError:
         raise
+    except DerivationLimitError as error:
+        raise SpecError(spec_file, error.line or first, error.problem) from None
     except Exception as error:  # the spec parsed but the cell cannot be generated
-        first = min((e.line for e in spec.equations), default=1)
         detail = f"{type(error).__name__}: {error}"
         raise SpecError(
             spec_file,

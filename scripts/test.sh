@@ -18,4 +18,5 @@ scripts/check
 python scripts/mutation_check.py
 python benchmarks/bench_kernels.py --quick
 # Two worker processes (pytest-xdist); the tests that read the built site share one worker.
-python -m pytest -q -n 2 --dist loadgroup "$@"
+# Hypothesis draws fixed examples (profile "ci", tests/conftest.py): no run fails at random.
+python -m pytest -q -n 2 --dist loadgroup --hypothesis-profile=ci "$@"

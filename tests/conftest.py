@@ -12,6 +12,16 @@ import shutil
 import tempfile
 
 import pytest
+from hypothesis import settings
+
+#: Hypothesis profiles. "ci" (the default, and what scripts/test.sh selects) derives every
+#: example from the test itself, with no deadline and no example database: the suite draws
+#: the same examples on every run and machine, so it cannot fail at random. "fuzz" draws new
+#: examples on every run; it is the separate command that explores (README, "Checks you can
+#: rerun"): python -m pytest -q -n 2 -m hypothesis --hypothesis-profile=fuzz
+settings.register_profile("ci", derandomize=True, deadline=None, database=None)
+settings.register_profile("fuzz", derandomize=False, deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("LSTM_SYM_HYPOTHESIS_PROFILE", "ci"))
 
 #: Site builds of identical sources share passing verification reports through this folder
 #: (see lstm_sym.site.verification.CACHE_ENV). It is set here, at start-up, so that every

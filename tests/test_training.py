@@ -215,8 +215,8 @@ def test_load_never_unpickles(tmp_path: Path) -> None:
         "format": "lstm_sym.model",
         "version": 1,
         "dtype": "float64",
-        "shapes": {},
-        "meta": {},
+        "shapes": {"x": [1]},
+        "meta": {"cell": "lstm", "input_size": 1, "hidden_size": 1},
     }
     np.savez(path, __meta__=np.array(json.dumps(manifest)), x=np.array([object()], dtype=object))
     with pytest.raises(ModelFileError, match="not a readable lstm_sym model file"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .limits import DerivationLimitError, limited
 from .model import (
     Adjoint,
     AdjointTerm,
@@ -17,11 +18,13 @@ __all__ = [
     "Adjoint",
     "AdjointTerm",
     "Derivation",
+    "DerivationLimitError",
     "ForwardValue",
     "LinearGroup",
     "LinearOperandAdjoint",
     "Stage",
     "adjoint_symbol",
     "derive",
+    "limited",
     "seed_symbol",
 ]

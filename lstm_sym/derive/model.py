@@ -16,6 +16,7 @@ __all__ = [
     "LinearGroup",
     "LinearOperandAdjoint",
     "Stage",
+    "combine_exponentials",
     "local_derivative",
 ]
 
@@ -56,11 +57,45 @@ class LinearGroup:
 Stage = ForwardValue | LinearGroup
 
 
+def combine_exponentials(expr: sympy.Expr) -> sympy.Expr:
+    """Combine every product of exponentials in ``expr`` into one exponential of a sum.
+
+    ``exp(a)·exp(−exp(a))`` overflows to ``inf·0 = nan`` at a ≈ 750, whereas the equal
+    ``exp(a − exp(a))`` is 0 there. An expression without ``exp`` is returned unchanged
+    (the same object), so cells that do not use ``exp`` derive exactly as before.
+    """
+    if not expr.has(sympy.exp):
+        return expr
+    return sympy.powsimp(_distribute_over_exponentials(expr), combine="exp")
+
+
+def _distribute_over_exponentials(expr: sympy.Expr) -> sympy.Expr:
+    """Multiply out every product of an exponential with a sum that holds one.
+
+    ``d/da exp(2a − exp(a))`` is ``(2 − exp(a))·exp(2a − exp(a))``: only once the product is
+    distributed can ``exp(a)·exp(2a − exp(a))`` become ``exp(3a − exp(a))``. Products without
+    an exponential factor are left as they are (no general expansion).
+    """
+    if expr.is_Atom:
+        return expr
+    args = tuple(_distribute_over_exponentials(argument) for argument in expr.args)
+    if args != expr.args:
+        expr = expr.func(*args)
+    if expr.is_Mul and any(isinstance(factor, sympy.exp) for factor in expr.args):
+        if any(factor.is_Add and factor.has(sympy.exp) for factor in expr.args):
+            return sympy.expand_mul(expr, deep=False)
+    return expr
+
+
 def local_derivative(
     expr: sympy.Expr, argument: sympy.Symbol, cached_forms: dict[sympy.Expr, sympy.Symbol]
 ) -> sympy.Expr:
-    """``∂expr/∂argument``, with every function application replaced by its cached value."""
-    return sympy.diff(expr, argument).xreplace(cached_forms)
+    """``∂expr/∂argument``, with every function application replaced by its cached value.
+
+    Products of exponentials are combined (:func:`combine_exponentials`) before the cached
+    values are substituted, so that no factor that overflows meets one that underflows.
+    """
+    return combine_exponentials(sympy.diff(expr, argument)).xreplace(cached_forms)
 
 
 @dataclass(frozen=True)

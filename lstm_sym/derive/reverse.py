@@ -19,6 +19,7 @@ import sympy
 
 from ..spec.functions import ALLOWED_FUNCTIONS
 from ..spec.model import CellSpec, Elementwise, LinearMap, previous
+from .limits import DerivationLimitError
 from .model import (
     Adjoint,
     AdjointTerm,
@@ -27,6 +28,7 @@ from .model import (
     LinearGroup,
     LinearOperandAdjoint,
     Stage,
+    combine_exponentials,
     local_derivative,
 )
 
@@ -105,7 +107,7 @@ def forward_stages(
                 emitted.add(group.index)
                 stages.append(group)
             continue
-        expr = equation.expr
+        expr = combine_exponentials(equation.expr)
         for application in sympy.postorder_traversal(expr):
             if not _is_application(application) or application in cache_map:
                 continue
@@ -166,10 +168,15 @@ def derive(spec: CellSpec) -> Derivation:
             continue
         equation: Elementwise = stage.equation
         adjoint = close(equation.target)
-        for argument in _sorted_symbols(equation.expr):
-            local = local_derivative(equation.expr, argument, cache_map)
-            term = AdjointTerm(equation.target, adjoint.symbol * local)
-            contributions[argument.name].append(term)
+        try:
+            expr = combine_exponentials(equation.expr)
+            for argument in _sorted_symbols(expr):
+                local = local_derivative(expr, argument, cache_map)
+                term = AdjointTerm(equation.target, adjoint.symbol * local)
+                contributions[argument.name].append(term)
+        except DerivationLimitError as error:
+            error.line = error.line or equation.line  # name the equation it stopped in
+            raise
 
     parameter_adjoints = tuple(
         Adjoint(name, adjoint_symbol(name), None, tuple(contributions.pop(name)))

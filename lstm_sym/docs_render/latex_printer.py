@@ -29,8 +29,9 @@ class LectureLatexPrinter(LatexPrinter):  # type: ignore[misc]
             }
         )
 
-    def _print_sigmoid(self, expr: sympy.Expr) -> str:
-        return rf"\sigma\left({self._print(expr.args[0])}\right)"
+    def _print_sigmoid(self, expr: sympy.Expr, exp: str | None = None) -> str:
+        power = f"^{{{exp}}}" if exp else ""
+        return rf"\sigma{power}\left({self._print(expr.args[0])}\right)"
 
     def _print_tanh(self, expr: sympy.Expr, exp: str | None = None) -> str:
         power = f"^{{{exp}}}" if exp else ""

@@ -31,8 +31,10 @@ class sigmoid(sympy.Function):  # type: ignore[misc]  # noqa: N801 - named as in
     def _eval_rewrite_as_exp(self, arg: sympy.Expr, **kwargs: object) -> sympy.Expr:
         return 1 / (1 + sympy.exp(-arg))
 
-    def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
-        return rf"\sigma\left({printer._print(self.args[0])}\right)"
+    def _latex(self, printer: sympy.printing.latex.LatexPrinter, exp: str | None = None) -> str:
+        # LatexPrinter prints a power of a function as the function with exp= (σ²(a)).
+        power = f"^{{{exp}}}" if exp else ""
+        return rf"\sigma{power}\left({printer._print(self.args[0])}\right)"
 
     def _eval_evalf(self, prec: int) -> sympy.Expr | None:
         arg = self.args[0]

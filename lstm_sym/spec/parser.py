@@ -27,10 +27,13 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import errno
 import keyword
 import math
+import os
 import re
 import shlex
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +42,7 @@ from typing import cast
 import sympy
 
 from .errors import SpecError
-from .functions import ALLOWED_FUNCTIONS
+from .functions import ALLOWED_FUNCTIONS, sigmoid
 from .model import CellSpec, Declaration, Elementwise, Equation, LinearMap, Role, previous
 
 __all__ = [
@@ -145,7 +148,7 @@ def text_problem(text: str) -> str | None:
 
 def latex_problem(latex: str) -> str | None:
     """Why ``latex`` cannot be a latex= attribute (``None`` if it can)."""
-    if not _LATEX_CHARACTERS.match(latex):
+    if not _LATEX_CHARACTERS.fullmatch(latex):
         return (
             "may use letters, digits, spaces, _ ^ { } ( ) + - , . ' * and commands such as "
             "\\tilde, \\hat, \\mathrm and Greek letters"
@@ -173,7 +176,7 @@ def name_problem(name: str, role: Role = Role.VALUE) -> str | None:
     """
     if len(name) > MAX_NAME_LENGTH:
         return f"the name {name[:20]!r}… is {len(name)} characters long; at most {MAX_NAME_LENGTH}"
-    if not _IDENTIFIER.match(name) or keyword.iskeyword(name):
+    if not _IDENTIFIER.fullmatch(name) or keyword.iskeyword(name):
         return (
             f"{name!r} is not a valid name: use letters and digits joined by single '_' "
             "(starting with a letter, not a Python keyword)"
@@ -194,8 +197,24 @@ def name_problem(name: str, role: Role = Role.VALUE) -> str | None:
     return None
 
 
-def _no_problem(text: str) -> str | None:
-    return None
+#: A shape= value with its spaces removed: ``H`` or ``H, <sum of H and D terms>``.
+_SHAPE = re.compile(r"^\(?H(?:,\d*[HD](?:\+\d*[HD])*)?\)?$")
+
+
+def shape_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a shape= attribute (``None`` if it can)."""
+    if _SHAPE.fullmatch(text.replace(" ", "")):
+        return None
+    return (
+        f"{text!r} is not a shape: write 'H' for a vector or 'H, <width>' for a matrix, the "
+        "width a sum of H and D terms ('H, H + D', 'H, 2H + D')"
+    )
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {stat.S_ISFIFO: "a named pipe", stat.S_ISCHR: "a character device"}
+    kinds |= {stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}
+    return next((name for test, name in kinds.items() if test(mode)), "a special file")
 
 
 def parse_spec_file(path: Path | str) -> CellSpec:
@@ -208,7 +227,15 @@ def parse_spec_file(path: Path | str) -> CellSpec:
     """
     source = Path(path)
     try:
-        with source.open("rb") as stream:
+        # O_NONBLOCK: opening a named pipe must not wait for a writer; anything but a
+        # regular file is refused before a byte is read.
+        descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as stream:
+            mode = os.fstat(descriptor).st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+            if not stat.S_ISREG(mode):
+                raise OSError(f"not a regular file ({_file_kind(mode)})")
             data = stream.read(MAX_FILE_BYTES + 1)
     except (OSError, ValueError) as error:
         reason = getattr(error, "strerror", None) or str(error)
@@ -332,7 +359,9 @@ class _SpecBuilder:
                     raise self.error(
                         line, f"{key}= is longer than {MAX_TEXT_LENGTH[key]} characters"
                     )
-                problem = {"doc": text_problem, "latex": latex_problem}.get(key, _no_problem)(value)
+                problem = {"doc": text_problem, "latex": latex_problem, "shape": shape_problem}[
+                    key
+                ](value)
                 if problem is not None:
                     raise self.error(line, f"{key}= {problem}")
                 options[key] = value
@@ -374,7 +403,7 @@ class _SpecBuilder:
             raise self.error(
                 line, f"the cell name is {len(name)} characters long; at most {MAX_NAME_LENGTH}"
             )
-        if not re.match(r"^[a-z][a-z0-9_]*$", name) or keyword.iskeyword(name):
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
             raise self.error(
                 line,
                 f"cell name {name!r} must be a lower-case Python module name "
@@ -428,6 +457,9 @@ class _SpecBuilder:
             expr = self.expression(tree.body, line)
             if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
                 raise self.error(line, f"'{target}' is infinite or undefined (a division by zero)")
+            problem = folded_problem(expr)
+            if problem is not None:
+                raise self.error(line, f"'{target}' {problem}")
             with sympy.evaluate(False):
                 display = self.expression(tree.body, line)
             equation = Elementwise(target, expr, line, display)
@@ -709,6 +741,71 @@ class _SpecBuilder:
             declarations=tuple(ordered),
             equations=tuple(self.equations),
         )
+
+
+def _number_value(node: sympy.Expr) -> float:
+    """Evaluate a constant subexpression in float64, refusing magnitudes above MAX_CONSTANT.
+
+    Evaluated bottom-up with :mod:`math`, so that a tower such as ``exp(exp(exp(100)))``
+    stops at the first overflow instead of asking SymPy for its digits.
+    """
+    if isinstance(node, sympy.Rational):
+        value = int(node.p) / int(node.q)  # OverflowError for a huge fraction
+    elif isinstance(node, sympy.Float) or node.is_NumberSymbol:  # a float; e = exp(1)
+        value = float(node)
+    else:
+        parts = [_number_value(argument) for argument in node.args]
+        if isinstance(node, sympy.Add):
+            value = math.fsum(parts)
+        elif isinstance(node, sympy.Mul):
+            value = math.prod(parts)
+        elif isinstance(node, sympy.Pow):
+            value = parts[0] ** parts[1]
+            if isinstance(value, complex):
+                raise ValueError("is not a real number")
+        elif isinstance(node, sympy.exp):
+            value = math.exp(parts[0])
+        elif isinstance(node, sympy.tanh):
+            value = math.tanh(parts[0])
+        elif isinstance(node, sigmoid):
+            value = 0.5 * (1.0 + math.tanh(0.5 * parts[0]))
+        else:
+            raise ValueError(f"uses {type(node).__name__}, which a kernel cannot compute")
+    if not math.isfinite(value) or abs(value) > MAX_CONSTANT:
+        raise OverflowError
+    return value
+
+
+def folded_problem(expr: sympy.Expr) -> str | None:
+    """Why the folded expression ``expr`` cannot be generated (``None`` if it can).
+
+    SymPy folds constants while it builds an expression (``1e15 ** 16 * 1e15 ** 16`` becomes
+    one integer of 481 digits, ``(a ** 2) ** 0.5`` becomes ``Abs(a)``), so the literal checks
+    are repeated on the result: every constant, and every subexpression made only of
+    constants, must be a real number of magnitude at most :data:`MAX_CONSTANT`, and every
+    function must be one a spec may call.
+    """
+    for node in sympy.preorder_traversal(expr):
+        if node.is_Function and not isinstance(node, tuple(ALLOWED_FUNCTIONS.values())):
+            return (
+                f"uses {type(node).__name__} after simplification ({node}), which a kernel "
+                "cannot compute; write the expression with " + ", ".join(sorted(ALLOWED_FUNCTIONS))
+            )
+        if node.has(sympy.I) and node.is_number:
+            return "is not a real number (a fractional power of a negative number?)"
+    for node in sympy.preorder_traversal(expr):
+        if not node.is_number:
+            continue
+        try:
+            _number_value(node)
+        except (OverflowError, ZeroDivisionError):
+            return (
+                f"holds a constant out of range after folding ({str(node)[:40]}): numbers "
+                f"must be finite and at most {MAX_CONSTANT:g} in magnitude"
+            )
+        except ValueError as error:
+            return str(error)
+    return None
 
 
 def _normalise_shape(text: str) -> tuple[object, ...]:

@@ -250,9 +250,11 @@ def reference_forward(
     for equation in spec.equations:
         if isinstance(equation, Elementwise):
             symbols = sorted(equation.expr.free_symbols, key=lambda s: s.name)
-            function = sympy.lambdify(
-                symbols, equation.expr, modules=[{"sigmoid": _logistic}, "numpy"]
-            )
+            # The arguments get private names (lambdify puts the symbols into the namespace
+            # of its functions): a spec value named exp, sigmoid or tanh cannot shadow them.
+            private = [sympy.Symbol(f"_v{i}", real=True) for i in range(len(symbols))]
+            expr = equation.expr.xreplace(dict(zip(symbols, private, strict=True)))
+            function = sympy.lambdify(private, expr, modules=[{"sigmoid": _logistic}, "numpy"])
             functions[equation.target] = ([s.name for s in symbols], function)
     current = {name: np.asarray(value) for name, value in state.items()}
     outputs = []
