@@ -231,10 +231,11 @@ def test_evaluate_refuses_incomplete_or_misshapen_inputs(
 
 
 def test_evaluate_refuses_an_input_that_overflows(explorer_page: tuple[Page, list[str]]) -> None:
-    """evaluate() with C_prev = 1e308 throws a RangeError that names the results that are not
-    finite and the input behind them, instead of returning NaN."""
+    """evaluate() with C_prev = 1e308 (and δC = 4) throws a RangeError that names the results
+    that are not finite and the input behind them, instead of returning NaN or infinity."""
     page, _ = explorer_page
-    inputs = {**_random_point("lstm", np.random.default_rng(4)), "C_prev": 1e308}
+    # δf = δC · C_prev = 4e308 overflows to infinity; its products give NaN further down.
+    inputs = {**_random_point("lstm", np.random.default_rng(4)), "C_prev": 1e308, "d_C": 4.0}
     outcome = page.evaluate(
         """inputs => {
             try { return {returned: window.lstmSymExplorer.evaluate("lstm", inputs)}; }
