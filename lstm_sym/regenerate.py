@@ -107,7 +107,7 @@ def builtin_artifacts(
 
 
 #: The cells whose kernels the worked example runs.
-_EXAMPLE_CELLS = ("lstm", "rnn")
+_EXAMPLE_CELLS = ("lstm", "rnn", "gru", "peephole_lstm")
 
 
 def _example_kernels(cells: list[CellArtifacts]) -> dict[str, ModuleType]:

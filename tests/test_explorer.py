@@ -230,6 +230,36 @@ def test_evaluate_refuses_incomplete_or_misshapen_inputs(
     assert message is not None and "unknown cell" in message
 
 
+def test_evaluate_refuses_an_input_that_overflows(explorer_page: tuple[Page, list[str]]) -> None:
+    """evaluate() with C_prev = 1e308 (and δC = 4) throws a RangeError that names the results
+    that are not finite and the input behind them, instead of returning NaN or infinity."""
+    page, _ = explorer_page
+    # δf = δC · C_prev = 4e308 overflows to infinity; its products give NaN further down.
+    inputs = {**_random_point("lstm", np.random.default_rng(4)), "C_prev": 1e308, "d_C": 4.0}
+    outcome = page.evaluate(
+        """inputs => {
+            try { return {returned: window.lstmSymExplorer.evaluate("lstm", inputs)}; }
+            catch (error) { return {name: error.name, message: error.message}; }
+        }""",
+        inputs,
+    )
+    assert outcome.get("name") == "RangeError", outcome
+    assert "not finite" in outcome["message"] and "C_prev = 1e+308" in outcome["message"]
+
+
+def test_the_rnn_strip_summarises_the_rnn_once(explorer_page: tuple[Page, list[str]]) -> None:
+    """With the rnn selected, the strip's summary line names the rnn once, not as both the
+    cell and its comparison; with the lstm, it names each cell once."""
+    page, _ = explorer_page
+    readouts = {}
+    for cell in ("rnn", "lstm"):
+        page.select_option("#lse-cell", cell)
+        readouts[cell] = page.locator(".lse-readout").inner_text()
+    page.select_option("#lse-cell", "lstm")
+    assert readouts["rnn"].count("rnn:") == 1, readouts["rnn"]
+    assert readouts["lstm"].count("lstm:") == 1 and readouts["lstm"].count("rnn:") == 1
+
+
 def test_explorer_starts_after_instant_navigation(site_and_browser: tuple[str, Browser]) -> None:
     """Following the navigation link to the page (Material's instant loading, no full reload)
     builds the explorer, and it computes: moving a slider changes the displayed h_t."""

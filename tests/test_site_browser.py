@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,15 +37,25 @@ WAIT_FOR_MATH = """async () => {
     return true;
 }"""
 
-#: Counts of everything that means the math did not render properly.
+#: Counts of everything that means the math did not render properly: "blank" counts math
+#: elements with a glyph that draws nothing.
 MATH_PROBLEMS = """() => {
     const nodes = [...document.querySelectorAll(".arithmatex")];
+    // A CHTML glyph is an mjx-c whose ::before rule draws the character; without its rule
+    // (MathJax's stylesheet lost) the glyph takes no ink and the formula shows blank.
+    const inked = (c) => c.textContent !== "" ||
+        !["none", "normal", ""].includes(getComputedStyle(c, "::before").content);
+    const drawn = (n) => {
+        const glyphs = [...n.querySelectorAll("mjx-container mjx-c")];
+        return glyphs.length > 0 && glyphs.every(inked);
+    };
     const anchors = [...document.querySelectorAll("mjx-container a[href]")];
     return {
         arithmatex: nodes.length,
         merror: document.querySelectorAll("mjx-merror").length,
         unrendered: nodes.filter(n => n.querySelectorAll("mjx-container").length === 0).length,
         doubled: nodes.filter(n => n.querySelectorAll("mjx-container").length > 1).length,
+        blank: nodes.filter(n => !drawn(n)).length,
         brokenRefs: anchors
             .map(a => decodeURIComponent(a.getAttribute("href")))
             .filter(h => !h.startsWith("#") || !document.getElementById(h.slice(1))),
@@ -56,7 +65,8 @@ MATH_PROBLEMS = """() => {
 
 @dataclasses.dataclass
 class PageLog:
-    """What one page did while loading: console errors, failed and off-host requests."""
+    """What one page did while loading: console errors and MathJax's console messages, failed
+    and off-host requests."""
 
     errors: list[str] = dataclasses.field(default_factory=list)
     foreign: list[str] = dataclasses.field(default_factory=list)
@@ -89,7 +99,7 @@ def _watch(page: Page, base_url: str) -> PageLog:
     host = urlsplit(base_url).netloc
 
     def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" or "MathJax" in message.text:
             log.errors.append(f"console: {message.text}")
 
     def on_request(request: Request) -> None:
@@ -135,7 +145,7 @@ def test_every_page_renders_cleanly(browser: Browser, site_url: str) -> None:
         log, problems = _check_page(browser, site_url + relative)
         math_count += int(str(problems["arithmatex"]))
         issues = [*log.errors, *log.failed, *(f"off-host request {u}" for u in log.foreign)]
-        for key in ("merror", "unrendered", "doubled"):
+        for key in ("merror", "unrendered", "doubled", "blank"):
             if problems[key]:
                 issues.append(f"{problems[key]} math element(s) {key}")
         if problems["brokenRefs"]:
@@ -146,28 +156,125 @@ def test_every_page_renders_cleanly(browser: Browser, site_url: str) -> None:
     assert not report, "\n".join(report)
 
 
-def test_instant_navigation_typesets_the_new_page_once(browser: Browser, site_url: str) -> None:
-    """Following a link in the page (instant loading, no full reload) typesets the new page's
-    math exactly once, with equation numbers restarting."""
-    context = browser.new_context()
+#: Pages of the Learn track, in the order of its *Next* links (built paths, directory URLs).
+LEARN_TRACK = (
+    "why-lstm/",
+    "cell/",
+    "gates/forget/",
+    "gates/input/",
+    "gates/output/",
+    "derivations/lstm/",
+    "explore/",
+    "exercises/",
+    "experiments/long-context/",
+)
+
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+class Walk:
+    """One browser tab that moves through the site the way a reader does (instant navigation,
+    never a full reload) and records, for every page reached, what is wrong with its math."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        self.page = page
+        self.base = base_url
+        self.log = _watch(page, base_url)
+        self.report: list[str] = []
+        self.math = 0
+
+    def open(self, path: str) -> None:
+        """Load ``path`` in full (the only full load of the walk) and mark the window."""
+        self.page.goto(self.base + path, wait_until="load")
+        self.page.evaluate(WAIT_FOR_MATH)
+        self.page.evaluate("() => { window.__lstmSymNoReload = true; }")
+
+    def follow(self, how: str, act: Callable[[], None]) -> str:
+        """Do ``act`` (a click, the back button), wait until the new page is typeset and check
+        it; return the path reached."""
+        before = self.page.url
+        self.page.evaluate("() => { window.__lstmSymPromise = MathJax.startup.promise; }")
+        act()
+        # document$ chains a new typesetting onto the promise once the new page is in place.
+        self.page.wait_for_function("() => MathJax.startup.promise !== window.__lstmSymPromise")
+        self.page.evaluate(WAIT_FOR_MATH)
+        path = urlsplit(self.page.url).path
+        where = f"{how} {urlsplit(before).path} -> {path}"
+        if not self.page.evaluate("() => window.__lstmSymNoReload === true"):
+            self.report.append(f"{where}: the page fully reloaded (no instant navigation)")
+        problems = self.page.evaluate(MATH_PROBLEMS)
+        self.math += int(problems["arithmatex"])
+        for key in ("merror", "unrendered", "doubled", "blank"):
+            if problems[key]:
+                self.report.append(
+                    f"{where}: {problems[key]} of {problems['arithmatex']} math elements {key}"
+                )
+        self.report += [f"{where}: {e}" for e in self.log.errors]
+        self.log.errors.clear()
+        return path
+
+    def next(self) -> str:
+        """Follow the footer's *Next* link; the address reached carries no fragment."""
+        link = self.page.locator("a.md-footer__link--next")
+        path = self.follow("next", lambda: link.click())
+        if urlsplit(self.page.url).fragment:
+            self.report.append(f"next -> {self.page.url}: a fragment on a page's address")
+        return path
+
+    def sidebar(self, target: str) -> str:
+        """Follow the primary navigation's link to ``target`` (on a phone: through the drawer
+        and the Learn section)."""
+
+        def act() -> None:
+            drawer = self.page.locator("label.md-header__button[for='__drawer']")
+            if drawer.is_visible():  # a phone: the navigation is a drawer of sliding panels
+                drawer.click()
+                if not self.page.locator("#__nav_2").is_checked():
+                    self.page.locator("nav.md-nav--primary label[for='__nav_2']").first.click()
+            link = self.page.locator(f"nav.md-nav--primary a.md-nav__link[href$='{target}']")
+            link.first.click()
+
+        return self.follow("sidebar", act)
+
+    def search(self, query: str) -> str:
+        """Type ``query`` into the search box and follow the first result."""
+
+        def act() -> None:
+            opener = self.page.locator("label.md-header__button[for='__search']").first
+            if opener.is_visible():  # on a phone the search box hides behind an icon
+                opener.click()
+            self.page.locator("input.md-search__input").click()
+            self.page.keyboard.type(query)
+            result = self.page.locator("li.md-search-result__item > a").first
+            result.wait_for(state="visible")
+            result.click()
+
+        return self.follow("search", act)
+
+    def back(self) -> str:
+        """Press the browser's back button."""
+        return self.follow("back", lambda: self.page.go_back())
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_math_typesets_on_every_page_reached_by_navigation(
+    browser: Browser, site_url: str, width: str
+) -> None:
+    """From Home, *Next* through the whole Learn track, the sidebar to BPTT, the back button
+    and a search result: every page reached without a reload shows all its math drawn (every
+    glyph inked), none twice, no TeX error and no MathJax console message."""
+    context = browser.new_context(viewport=WIDTHS[width])
     try:
-        page = context.new_page()
-        log = _watch(page, site_url)
-        page.goto(site_url + "cell/", wait_until="load")
-        page.evaluate(WAIT_FOR_MATH)
-        page.evaluate("() => { window.__lstmSymNoReload = true; }")
-        page.locator("article a[href$='gates/input/']").first.click()
-        # navigation.tracking may add the fragment of the heading in view.
-        page.wait_for_url(re.compile(r".*/gates/input/(#[\w-]*)?$"))
-        page.wait_for_function("() => document.querySelector('h1')?.textContent.includes('Input')")
-        page.evaluate(WAIT_FOR_MATH)
-        assert page.evaluate("() => window.__lstmSymNoReload === true"), "page fully reloaded"
-        problems = page.evaluate(MATH_PROBLEMS)
-        assert problems["arithmatex"] > 0
-        assert problems["unrendered"] == 0
-        assert problems["doubled"] == 0
-        assert problems["merror"] == 0
-        assert not log.errors and not log.foreign and not log.failed
+        walk = Walk(context.new_page(), site_url)
+        walk.open("")
+        reached = [urlsplit(walk.base).path + p for p in LEARN_TRACK]
+        visited = [walk.next() for _ in LEARN_TRACK]
+        assert visited == reached
+        assert walk.sidebar("derivations/lstm/").endswith("/derivations/lstm/")
+        assert walk.back().endswith(LEARN_TRACK[-1])
+        assert walk.search("peephole").startswith(urlsplit(walk.base).path)
+        assert walk.math > 500, f"suspiciously little math on the walk: {walk.math}"
+        assert not walk.report, "\n".join(walk.report)
     finally:
         context.close()
 

@@ -89,7 +89,33 @@
     for (const name of Object.keys(cell.parameters)) gradients[name] = back.gradients[name];
     gradients[cell.input] = back.gradients[cell.input];
     for (const state of cell.states) gradients[state + "_prev"] = back.gradients[state + "_prev"];
+    const broken = notFinite({ forward: forward, gradients: gradients });
+    if (broken.length) {
+      // float64 overflows far outside the sliders' ranges (C_prev = 1e308 gives NaN): say so.
+      throw new RangeError(
+        "evaluate: inputs out of range, the result is not finite: " + broken.join(", ") +
+          " (largest input: " + largestInput(inputs) + ")",
+      );
+    }
     return { forward: forward, gradients: gradients };
+  }
+
+  /** Paths ("gradients.W_f") of every number in `tree` that is NaN or infinite. */
+  function notFinite(tree, path) {
+    if (typeof tree === "number") return Number.isFinite(tree) ? [] : [path + " = " + tree];
+    if (tree === null || typeof tree !== "object") return [];
+    return Object.keys(tree).flatMap((k) => notFinite(tree[k], path ? path + "." + k : k));
+  }
+
+  function largestInput(inputs) {
+    let best = null;
+    const visit = (value, name) => {
+      if (typeof value === "number") {
+        if (best === null || Math.abs(value) > Math.abs(best[1])) best = [name, value];
+      } else if (Array.isArray(value)) value.forEach((x) => visit(x, name));
+    };
+    for (const key of Object.keys(inputs)) visit(inputs[key], key);
+    return best ? best[0] + " = " + best[1] : "none";
   }
 
   /**
@@ -172,11 +198,13 @@
   }
 
   function defaultValue(cell, slider, overrides) {
-    if (own(overrides, slider.key)) return overrides[slider.key];
-    if (slider.param && own(overrides, slider.param)) {
-      const value = slider.index.reduce((array, k) => (Array.isArray(array) ? array[k] : undefined), overrides[slider.param]);
-      if (typeof value === "number" && Number.isFinite(value)) return value;
-    }
+    // A page's defaults are clamped into the slider's range like any value a reader sets.
+    const value = own(overrides, slider.key)
+      ? overrides[slider.key]
+      : slider.param && own(overrides, slider.param)
+        ? slider.index.reduce((array, k) => (Array.isArray(array) ? array[k] : undefined), overrides[slider.param])
+        : undefined;
+    if (typeof value === "number" && Number.isFinite(value)) return clamp(value, slider.range);
     if (slider.group === "seeds") return slider.key === "d_" + cell.output ? 1 : 0;
     if (slider.group === "inputs") return slider.key === cell.input ? 1 : 0;
     if (slider.param && slider.index.length === 2) return 0.5;
@@ -345,10 +373,11 @@
       ]),
     );
     this.summary = element("p", { class: "lse-summary" });
+    this.warning = element("p", { class: "lse-warning", role: "alert", hidden: "" });
     this.controls = element("div", { class: "lse-controls" });
     this.figure = element("figure", { class: "lse-diagram" });
     this.tables = element("div", { class: "lse-tables" });
-    root.append(this.summary, this.controls, this.figure, this.tables);
+    root.append(this.summary, this.warning, this.controls, this.figure, this.tables);
     this.strip = new Strip(this, document.getElementById("lstm-sym-strip"));
     this.renderControls();
     this.update();
@@ -400,6 +429,12 @@
   Explorer.prototype.update = function () {
     const cell = this.cell();
     const { v, back } = this.evaluateNow();
+    const broken = notFinite({ values: v, adjoints: back.adjoints, gradients: back.gradients });
+    this.warning.hidden = broken.length === 0;
+    this.warning.textContent = broken.length
+      ? "Out of range: these numbers are not finite, so the tables below cannot be trusted: " +
+        broken.join(", ") + "."
+      : "";
     const linear = new Set(cell.linearMaps.map((m) => m.target));
     const locals = cell.localDerivatives
       .filter((l) => !own(cell.parameters, l.wrt) && !(this.direct && linear.has(l.of)))
@@ -653,6 +688,8 @@
     const rnnInputs = inputsOf(rnnCell, this.rnnValues);
     rnnInputs.h_prev = explorer.values[cell.name].h_prev || 0;
     const rnn = throughTime(RNN, rnnInputs, xs);
+    // With the rnn itself selected, the comparison would repeat it: show it once.
+    const beside = cell.name !== RNN;
     const steps = Array.from({ length: xs.length + 1 }, (_, t) => t);
     const series = (run, name) => steps.map((t) => run.states[t][name]);
     const plots = [];
@@ -660,7 +697,7 @@
     plots.push(
       plot("Output h_t", steps, [
         { label: cell.name + " " + cell.output, values: series(ours, cell.output), colour: 0 },
-        { label: "rnn h", values: series(rnn, "h"), colour: 3 },
+        ...(beside ? [{ label: "rnn h", values: series(rnn, "h"), colour: 3 }] : []),
       ], null, false, available),
     );
     const memory = cell.states.filter((s) => s !== cell.output && !cell.gates.includes(s));
@@ -694,18 +731,21 @@
       values: steps.map((t) => Math.abs(ours.grad[t][s])),
       colour: k % 3,
     }));
-    gradients.push({
-      label: "rnn |∂h_T/∂h_t|",
-      values: steps.map((t) => Math.abs(rnn.grad[t].h)),
-      colour: 3,
-    });
+    if (beside) {
+      gradients.push({
+        label: "rnn |∂h_T/∂h_t|",
+        values: steps.map((t) => Math.abs(rnn.grad[t].h)),
+        colour: 3,
+      });
+    }
     plots.push(plot("Gradient of h_T reaching step t (log scale)", steps, gradients, null, true, available));
     this.plots.replaceChildren(...plots);
     const first = (run, s) => Math.abs(run.grad[0][s]);
     const parts = carried.map((s) => "|∂" + cell.output + "_T/∂" + s + "_0| = " + format(first(ours, s)));
     this.readout.textContent =
       "After T = " + xs.length + " steps, " + cell.name + ": " + parts.join(", ") +
-      "; rnn: |∂h_T/∂h_0| = " + format(first(rnn, "h")) + "." +
+      (beside ? "; rnn: |∂h_T/∂h_0| = " + format(first(rnn, "h")) : "") + "." +
+      (beside ? "" : " (The RNN sliders below set the comparison RNN, shown for the other cells.)") +
       (explorer.direct ? " (The strip always runs on the weights and biases.)" : "");
   };
 

@@ -24,9 +24,20 @@ window.MathJax = {
   },
 };
 
+// Material's instant navigation swaps the page's <head>, which detaches MathJax's CHTML
+// stylesheet: the glyph rules MathJax then adds fail ("can't insert css rule") and the rules
+// of earlier pages are lost, so most math shows blank. Before every typeset, drop the output
+// cache (used glyphs, wrapper styles, the stylesheet element): MathJax then writes one fresh,
+// complete stylesheet for the page into the current <head>.
+function dropChtmlStyles() {
+  MathJax.startup.output.clearCache();
+  document.querySelectorAll("style#MJX-CHTML-styles").forEach((node) => node.remove());
+}
+
 document$.subscribe(() => {
   MathJax.startup.promise = MathJax.startup.promise
     .then(() => {
+      dropChtmlStyles();
       MathJax.typesetClear();
       MathJax.texReset();
       return MathJax.typesetPromise();

@@ -222,10 +222,13 @@ def _adjoint_row(spec: CellSpec, adjoint: Adjoint, names: LatexNames) -> tuple[_
     via = []
     if adjoint.seed is not None:
         chain.append(names.symbols[adjoint.seed])
-        via.append(
-            rf"${names.symbols[adjoint.seed]}$: "
-            r"from outside the step (the loss at $t$ and step $t+1$)"
+        # Only the output state is read by the loss; every other state only by step t+1.
+        sources = (
+            "the loss at $t$ and step $t+1$"
+            if adjoint.name == spec.output_state
+            else ("step $t+1$ only: no loss reads it")
         )
+        via.append(rf"${names.symbols[adjoint.seed]}$: from outside the step ({sources})")
     linear_only = True
     for term in adjoint.terms:
         if term.linear is not None:

@@ -238,11 +238,14 @@ def backward_last_step() -> Backward:
     return Backward(loss, p, adjoints, weights)
 
 
-def through_time() -> np.ndarray:
-    """``δC_t`` for t = T … 0 when only the last step's loss counts, shape (T + 1, H).
+def through_time() -> tuple[np.ndarray, np.ndarray]:
+    """The cell state's adjoints for t = T … 0 when only the last step's loss counts.
 
-    Row ``t`` is the gradient of the loss with respect to the cell state after step ``t``
-    (row 0: the initial state), computed with the kernel's :func:`step_backward` step by step.
+    Returns ``(carry, total)``, each shape (T + 1, H). ``carry[t]`` is ``δC_t^in``, what step
+    ``t + 1`` hands back along the cell state (``δC_{t+1} ⊙ f_{t+1}``; zero at ``t = T``);
+    ``total[t]`` is ``δC_t = ∂L/∂C_t``, which adds the path through ``h_t``:
+    ``δh_t ⊙ o_t ⊙ (1 − tanh² C_t)``. Row 0 is the initial state. Computed with the kernel's
+    :func:`step_backward`, step by step.
     """
     lstm = _kernel()
     params = parameters()
@@ -252,15 +255,21 @@ def through_time() -> np.ndarray:
     for t in range(len(TOKENS)):
         state, cache = lstm.step(xs[t], state, params)
         caches.append(cache)
-    result = np.zeros((len(TOKENS) + 1, H))
+    carry = np.zeros((len(TOKENS) + 1, H))
+    total = np.zeros((len(TOKENS) + 1, H))
     last = backward_last_step()
     dstate = {"h": last.adjoints["h"][None, :], "C": np.zeros((1, H))}
-    result[-1] = last.adjoints["C"]
+    total[-1] = last.adjoints["C"]
+    tr = trace()
     for t in range(len(TOKENS) - 1, -1, -1):
         grads = lstm.step_backward(dstate, caches[t])
         dstate = {"h": grads["h_prev"], "C": grads["C_prev"]}
-        result[t] = grads["C_prev"][0]
-    return result
+        carry[t] = grads["C_prev"][0]
+        through_h = (
+            0.0 if t == 0 else grads["h_prev"][0] * tr.o[t - 1] * (1 - tr.tanh_cell[t - 1] ** 2)
+        )
+        total[t] = carry[t] + through_h
+    return carry, total
 
 
 # --- The check the build runs: finite differences of an independent forward. --------------
@@ -354,7 +363,6 @@ def check(tolerance: float = 1e-6) -> dict[str, float]:
     bad = {k: v for k, v in errors.items() if not v <= tolerance}
     if bad:
         raise ValueError(f"worked example: adjoints disagree with finite differences: {bad}")
-    _check_exercises()
     return errors
 
 
@@ -363,30 +371,57 @@ def _relative(a: np.ndarray, n: np.ndarray) -> float:
     return float(np.abs(a - n).max()) / scale
 
 
-# --- Exercises: answers from the kernels, checked against closed forms. -------------------
+# --- Exercises: answers from the kernels (lstm_sym.site.stated_numbers checks them). -------
+
+#: Sizes of the parameter-count exercise: a word-level model with a 1000-word one-hot input.
+COUNT_SIZES = (1000, 128)
+#: Givens of the peephole exercise: the forget gate's value and its peephole weight.
+PEEPHOLE_GIVENS = {"f": 0.95, "p_f": 0.5}
+#: Givens of the GRU exercise: h_{t-1}, the candidate, the update gate and δh_t.
+GRU_GIVENS = {"h_prev": 0.6, "h_tilde": -0.2, "z": 0.3, "dh": 1.0}
 
 
-def exercise_answers() -> dict[str, float]:
+def exercise_answers() -> dict[str, float | tuple[float, ...]]:
     """The numeric answers of the Exercises page, each computed by a generated kernel.
 
     ``forget_half_10``: what is left of C₀ = 1 after ten steps with f = σ(0) = 0.5 and the
     input gate shut. ``forget_dan``: the forget gate of the subject unit at "Dan".
-    ``carry_c``: δC₆ = δC₇ ⊙ f₇ of the subject unit. ``rnn_09`` / ``rnn_11``: the factor by
-    which 20 steps of a one-unit RNN with recurrent weight 0.9 / 1.1 scale the gradient
-    reaching h₀ (in its linear regime).
+    ``count_*``: parameters of the LSTM and the GRU, for the worked example's sizes and for
+    :data:`COUNT_SIZES`. ``rnn_09`` / ``rnn_11``: the factor by which 20 steps of a one-unit
+    RNN with recurrent weight 0.9 / 1.1 scale the gradient reaching h₀ (linear regime).
+    ``lstm_far``: the same for 20 steps along an LSTM's cell state with f = σ(3).
+    ``carry_c`` / ``total_c``: δC₆^in (handed back by step 7 along the cell state) and the
+    whole δC₆ of the subject unit, for the loss at "brave". ``h_prev``: δh₆ of both units.
+    ``dW_f``: the subject unit's row of step 7's δW_f. ``peephole``: ∂f/∂C_{t-1} of a
+    peephole forget gate, :data:`PEEPHOLE_GIVENS`. ``gru_a_z``: δa^z of a GRU unit,
+    :data:`GRU_GIVENS`.
     """
     lstm = _kernel()
     rnn = _kernel("rnn")
+    gru = _kernel("gru")
 
     zeros = {k: np.zeros_like(v) for k, v in parameters().items()}
     zeros["b_i"] = np.full(H, -40.0)
     state = {"h": np.zeros((1, H)), "C": np.ones((1, H))}
     _, final, _ = lstm.forward(np.zeros((10, 1, D)), zeros, state)
     back = backward_last_step()
-    answers = {
+    carry, total = through_time()
+    six = TOKENS.index("navy") + 1  # C_6: the state after "navy"
+
+    def count(module: Any, d: int, h: int) -> float:
+        return float(sum(int(np.prod(s)) for s in module.parameter_shapes(d, h).values()))
+
+    answers: dict[str, float | tuple[float, ...]] = {
         "forget_half_10": float(final["C"][0, 0]),
         "forget_dan": float(trace().f[TOKENS.index("Dan"), 0]),
-        "carry_c": float(back.adjoints["C_prev"][0]),
+        "count_lstm_example": count(lstm, D, H),
+        "count_gru_example": count(gru, D, H),
+        "count_lstm_large": count(lstm, *COUNT_SIZES),
+        "count_gru_large": count(gru, *COUNT_SIZES),
+        "carry_c": float(carry[six, 0]),
+        "total_c": float(total[six, 0]),
+        "h_prev": tuple(float(v) for v in back.adjoints["h_prev"]),
+        "dW_f": tuple(float(v) for v in back.weights["W_f"][0]),
     }
     for weight, key in ((0.9, "rnn_09"), (1.1, "rnn_11")):
         params = {"W_h": np.array([[weight, 0.0]]), "b_h": np.zeros(1)}
@@ -395,27 +430,52 @@ def exercise_answers() -> dict[str, float]:
         dhs = np.zeros_like(hs)
         dhs[-1] = 1.0
         answers[key] = float(rnn.backward(dhs, cache)["h0"][0, 0])
+    # 20 steps of an LSTM unit whose forget gate sits at σ(3), input gate shut.
+    far = {k: np.zeros_like(v) for k, v in parameters().items()}
+    far["b_f"] = np.full(H, 3.0)
+    far["b_i"] = np.full(H, -40.0)
+    _, _, cache = lstm.forward(
+        np.zeros((20, 1, D)), far, {"h": np.zeros((1, H)), "C": np.ones((1, H))}
+    )
+    grads = lstm.backward(
+        np.zeros((20, 1, H)), cache, {"h": np.zeros((1, H)), "C": np.ones((1, H))}
+    )
+    answers["lstm_far"] = float(grads["C0"][0, 0])
+    answers["peephole"] = _peephole_answer()
+    answers["gru_a_z"] = _gru_answer()
     return answers
 
 
-def _check_exercises() -> None:
-    """Each exercise answer agrees with its closed form (what a student computes by hand)."""
-    answers = exercise_answers()
-    tr = trace()
-    params = parameters()
-    dan = TOKENS.index("Dan")
-    a_f = params["W_f"][0] @ np.concatenate([tr.h[dan - 1], inputs()[dan, 0]]) + params["b_f"][0]
-    back = backward_last_step()
-    closed = {
-        "forget_half_10": 0.5**10,
-        "forget_dan": float(_sigmoid(np.array(a_f))),
-        "carry_c": float(back.adjoints["C"][0] * tr.f[BACKWARD_STEP - 1, 0]),
-        "rnn_09": 0.9**20,
-        "rnn_11": 1.1**20,
-    }
-    for key, value in closed.items():
-        if not abs(answers[key] - value) <= 1e-6 * max(1.0, abs(value)):
-            raise ValueError(f"exercise {key}: kernel gives {answers[key]}, by hand {value}")
+def _peephole_answer() -> float:
+    """∂f/∂C_{t-1} for f = σ(a + p_f C_{t-1}), by the peephole kernel's step_backward.
+
+    With C_{t-1} = 1, δC_t = 1, δh_t = 0 and the input gate shut, the kernel's
+    δC_{t-1} = f + C_{t-1} · ∂f/∂C_{t-1}: the slope is what exceeds f.
+    """
+    kernel = _kernel("peephole_lstm")
+
+    f, p_f = PEEPHOLE_GIVENS["f"], PEEPHOLE_GIVENS["p_f"]
+    params = {k: np.zeros(s) for k, s in kernel.parameter_shapes(1, 1).items()}
+    params["b_f"][:] = np.log(f / (1 - f)) - p_f  # the gate's argument is logit(f)
+    params["p_f"][:] = p_f
+    params["b_i"][:] = -40.0
+    state = {"h": np.zeros((1, 1)), "C": np.ones((1, 1))}
+    _, cache = kernel.step(np.zeros((1, 1)), state, params)
+    grads = kernel.step_backward({"h": np.zeros((1, 1)), "C": np.ones((1, 1))}, cache)
+    return float(grads["C_prev"][0, 0] - f)
+
+
+def _gru_answer() -> float:
+    """δa^z of one GRU unit for :data:`GRU_GIVENS`, by the GRU kernel's step_backward."""
+    gru = _kernel("gru")
+
+    g = GRU_GIVENS
+    params = {k: np.zeros(s) for k, s in gru.parameter_shapes(1, 1).items()}
+    params["b_z"][:] = np.log(g["z"] / (1 - g["z"]))
+    params["b_h"][:] = np.arctanh(g["h_tilde"])
+    _, cache = gru.step(np.zeros((1, 1)), {"h": np.full((1, 1), g["h_prev"])}, params)
+    grads = gru.step_backward({"h": np.full((1, 1), g["dh"])}, cache)
+    return float(grads["b_z"][0])
 
 
 # --- Snippets and plots. ------------------------------------------------------------------
@@ -484,7 +544,8 @@ def example_files(command: str, kernels: Mapping[str, Any] | None = None) -> dic
     command
         The command named in every file's generated-file comment.
     kernels
-        The ``lstm`` and ``rnn`` kernels to run, when not the committed ones (regeneration
+        The kernels to run by cell (``lstm``, ``rnn``, ``gru``, ``peephole_lstm``), when not the
+        committed ones (regeneration
         passes those it just rendered).
     """
     _RENDERED.clear()
@@ -545,7 +606,8 @@ def _example_files(command: str) -> dict[str, str]:
     out[f"{snippets}/through-time.md"] = header + _through_time_table()
     answers = exercise_answers()
     for key, value in answers.items():
-        out[f"{snippets}/answer-{key.replace('_', '-')}.md"] = header + fmt_answer(value) + "\n"
+        text = fmt_answer(value) if isinstance(value, float) else fmt_vector(value)
+        out[f"{snippets}/answer-{key.replace('_', '-')}.md"] = header + text + "\n"
     out[f"{assets}/example-forget.svg"] = _plot(
         [
             ("f subject", tr.f[:, 0], RED, "o-"),
@@ -581,8 +643,16 @@ def _example_files(command: str) -> dict[str, str]:
 
 
 def fmt_answer(value: float) -> str:
-    """An exercise answer: three significant digits."""
-    return f"{value:.3g}".replace("-", "−")
+    """An exercise answer: three significant digits (trailing zeros kept); a whole number in
+    full, with thin spaces between thousands."""
+    if value == round(value) and (abs(value) >= 1 or value == 0):
+        return f"{round(value):,}".replace(",", "\u2009")
+    return f"{value:#.3g}".replace("-", "−")
+
+
+def fmt_vector(values: tuple[float, ...]) -> str:
+    """A vector answer: each entry to three significant digits, in parentheses."""
+    return "(" + ", ".join(fmt_answer(v) for v in values) + ")"
 
 
 def _weights_table() -> str:
@@ -624,10 +694,15 @@ _ADJOINT_ROWS = (
         r"$\eqref{lstm-adj-a-C}$",
     ),
     ("a_o", r"\delta a^o_t", r"\delta o_t \odot o_t (1 - o_t)", r"$\eqref{lstm-adj-a-o}$"),
-    ("C_prev", r"\delta C_{t-1}", r"\delta C_t \odot f_t", r"$\eqref{lstm-adj-C-prev}$"),
+    (
+        "C_prev",
+        r"\delta C_{t-1}^{\mathrm{in}}",
+        r"\delta C_t \odot f_t",
+        r"$\eqref{lstm-adj-C-prev}$",
+    ),
     (
         "h_prev",
-        r"\delta h_{t-1}",
+        r"\delta h_{t-1}^{\mathrm{in}}",
         r"\textstyle\sum_g W_g^{(h)\top} \delta a^g_t",
         r"$\eqref{lstm-adj-h-prev}$",
     ),
@@ -646,15 +721,19 @@ def _backward_table(back: Backward) -> str:
 
 
 def _through_time_table() -> str:
-    values = through_time()
+    carry, total = through_time()
     tr = trace()
     lines = [
-        "| $t$ | word | $f_{t+1}$ subject | $\\delta C_t$ subject | $\\delta C_t$ navy |",
-        "|---|---|---:|---:|---:|",
+        "| $t$ | word | $f_{t+1}$ subject | $\\delta C_t^{\\mathrm{in}}$ subject "
+        "| $\\delta C_t$ subject | $\\delta C_t$ navy |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for t in range(len(TOKENS), 0, -1):
-        f_next = fmt(tr.f[t, 0]) if t < len(TOKENS) else "—"
+        last = t == len(TOKENS)
+        f_next = "—" if last else fmt(tr.f[t, 0])
+        carried = "—" if last else fmt(carry[t, 0])
         lines.append(
-            f"| {t} | *{TOKENS[t - 1]}* | {f_next} | {fmt(values[t, 0])} | {fmt(values[t, 1])} |"
+            f"| {t} | *{TOKENS[t - 1]}* | {f_next} | {carried} | {fmt(total[t, 0])} "
+            f"| {fmt(total[t, 1])} |"
         )
     return "\n".join(lines) + "\n"

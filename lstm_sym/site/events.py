@@ -22,7 +22,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from lstm_sym.generated import MARKER
-from lstm_sym.site import mathjax, performance, verification
+from lstm_sym.site import mathjax, performance, stated_numbers, verification
 
 __all__ = [
     "DERIVATIONS",
@@ -256,21 +256,26 @@ def on_pre_build(config: MkDocsConfig, regenerate: bool = False) -> None:
     _current().start_verification()
 
 
-def _check_worked_example() -> None:
-    """Fail the build when the worked example's adjoints or exercise answers are wrong.
+def _check_worked_example(docs_dir: Path) -> None:
+    """Fail the build when the worked example's adjoints or any number the pages state is wrong.
 
     Every adjoint of the example's backward step is compared with central finite differences
-    (relative error ≤ 1e-6), and each numeric exercise answer with its closed form.
+    (relative error ≤ 1e-6); then every number of the example's tables and exercise answers
+    with an independent computation of what its heading or exercise names
+    (:mod:`lstm_sym.site.stated_numbers`).
     """
     from lstm_sym.docs_render import worked_example
 
     try:
         errors = worked_example.check()
+        checked = stated_numbers.check_snippets(docs_dir)
     except (ValueError, KeyError) as exc:
         raise PluginError(f"lstm_sym: {exc}") from exc
     log.info(
-        "lstm_sym: worked example adjoints agree with finite differences (max rel. error %.1e)",
+        "lstm_sym: worked example adjoints agree with finite differences (max rel. error %.1e); "
+        "%d stated numbers agree with independent computations",
         max(errors.values()),
+        checked,
     )
 
 
@@ -330,7 +335,7 @@ def on_post_build(config: MkDocsConfig) -> None:
     if the worked example disagrees with finite differences."""
     state = _current()
     state.collect_verification()
-    _check_worked_example()
+    _check_worked_example(Path(config.docs_dir))
     try:
         mathjax.copy_mathjax(Path(config.site_dir))
     except mathjax.MathJaxNotFoundError as exc:

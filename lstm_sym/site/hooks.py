@@ -23,6 +23,7 @@ from mkdocs.structure.pages import Page
 _MODULES = (
     "lstm_sym.site.mathjax",
     "lstm_sym.site.performance",
+    "lstm_sym.site.stated_numbers",
     "lstm_sym.site.verification",
     "lstm_sym.site.events",
 )
