@@ -544,9 +544,8 @@ def example_files(command: str, kernels: Mapping[str, Any] | None = None) -> dic
     command
         The command named in every file's generated-file comment.
     kernels
-        The kernels to run by cell (``lstm``, ``rnn``, ``gru``, ``peephole_lstm``), when not the
-        committed ones (regeneration
-        passes those it just rendered).
+        The kernels to run by cell (``lstm``, ``rnn``, ``gru``, ``peephole_lstm``), when not
+        the committed ones (regeneration passes those it just rendered).
     """
     _RENDERED.clear()
     _RENDERED.update(kernels or {})
