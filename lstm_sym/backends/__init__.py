@@ -1,0 +1,1 @@
+"""Code generators, one folder per target language (``torch/``: PyTorch modules)."""
