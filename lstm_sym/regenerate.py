@@ -94,6 +94,10 @@ def builtin_artifacts(
                 progress=progress,
             )
         )
+        # Torch backend (#23): the coordinator moves this call into the backend registry.
+        from .backends.torch import TORCH_KERNELS_DIR, torch_module_files
+
+        cells[-1].files.update(torch_module_files(cells[-1].derivation, source, COMMAND, f"{TORCH_KERNELS_DIR}/{name}.py"))
     results += cells
     if names is None:
         if progress:
@@ -152,7 +156,7 @@ def user_artifacts(
     shown = re.sub(r"[^A-Za-z0-9._+-]", "_", spec_file.name)
     command = f"{COMMAND} --spec {shown}"
     try:
-        return render_cell(
+        cell = render_cell(
             spec,
             shown,
             command,
@@ -161,6 +165,10 @@ def user_artifacts(
             snippets_dir=f"snippets/{spec.name}",
             progress=progress,
         )
+        from .backends.torch import torch_module_files  # torch backend (#23), see above
+
+        cell.files.update(torch_module_files(cell.derivation, shown, command, f"{spec.name}_torch.py"))
+        return cell
     except SpecError:
         raise
     except Exception as error:  # the spec parsed but the cell cannot be generated
