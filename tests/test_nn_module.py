@@ -108,3 +108,18 @@ def test_unknown_cell_lists_the_known() -> None:
     """An unknown cell name is refused with the list of built-in cells."""
     with pytest.raises(KeyError, match="gru_torch"):
         Recurrent("nope", D, H)
+
+
+def test_docs_example_runs() -> None:
+    """docs/examples/torch_module.py (shown on the kernels page) runs and its gradcheck holds."""
+    import os
+    import subprocess
+    import sys
+
+    root = repository_root()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p))
+    result = subprocess.run(
+        [sys.executable, str(root / "docs" / "examples" / "torch_module.py")],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
