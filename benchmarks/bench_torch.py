@@ -48,7 +48,11 @@ def loop_lstm(torch, xs, p, state):  # type: ignore[no-untyped-def]
     outputs = []
     for x_t in xw.unbind(0):
         a = torch.addmm(x_t, h, W_hT)
-        f, i, o = torch.sigmoid(a[:, :H]), torch.sigmoid(a[:, H : 2 * H]), torch.sigmoid(a[:, 3 * H :])
+        f, i, o = (
+            torch.sigmoid(a[:, :H]),
+            torch.sigmoid(a[:, H : 2 * H]),
+            torch.sigmoid(a[:, 3 * H :]),
+        )
         C = f * C + i * torch.tanh(a[:, 2 * H : 3 * H])
         h = o * torch.tanh(C)
         outputs.append(h)
@@ -106,7 +110,9 @@ def _torch_module(cell: str):  # type: ignore[no-untyped-def]
         from lstm_sym.spec import parse_spec_file
         from lstm_sym.verify.gradcheck import kernel_from_source
 
-        source = render_torch_module(derive(parse_spec_file(ROOT / "examples" / "mgu.cell")), "mgu.cell", "bench")
+        source = render_torch_module(
+            derive(parse_spec_file(ROOT / "examples" / "mgu.cell")), "mgu.cell", "bench"
+        )
         return kernel_from_source(source, "mgu_torch")
     from lstm_sym.nn import load_torch_module
 
@@ -123,7 +129,11 @@ def _problem(torch, module, shape, dtype, device="cpu"):  # type: ignore[no-unty
         .requires_grad_()
         for name, s in module.parameter_shapes(D, H).items()
     }
-    xs = torch.randn(T, B, D, generator=g, dtype=torch.float64).to(dtype=dtype, device=device).requires_grad_()
+    xs = (
+        torch.randn(T, B, D, generator=g, dtype=torch.float64)
+        .to(dtype=dtype, device=device)
+        .requires_grad_()
+    )
     state = {name: torch.zeros(B, H, dtype=dtype, device=device) for name in module.STATE_NAMES}
     return xs, params, state
 
@@ -135,7 +145,11 @@ def _contenders(torch, cell, shape, dtype, device="cpu"):  # type: ignore[no-unt
 
     def run(forward: Callable) -> Callable[[], None]:  # type: ignore[type-arg]
         def once() -> None:
-            hs, _ = forward(torch, xs, params, state) if forward in LOOPS.values() else forward(xs, params, state)
+            hs, _ = (
+                forward(torch, xs, params, state)
+                if forward in LOOPS.values()
+                else forward(xs, params, state)
+            )
             hs.sum().backward()
 
         return once
@@ -156,7 +170,9 @@ def _contenders(torch, cell, shape, dtype, device="cpu"):  # type: ignore[no-unt
     return result
 
 
-def _time(functions: dict[str, Callable[[], None]], repeats: int, sync: Callable[[], None]) -> dict[str, list[float]]:
+def _time(
+    functions: dict[str, Callable[[], None]], repeats: int, sync: Callable[[], None]
+) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {name: [] for name in functions}
     for function in functions.values():
         function()  # warm-up
@@ -178,7 +194,8 @@ def _repeats(shape: tuple[int, ...], quick: bool) -> int:
 
 
 def _summary(values: list[float]) -> str:
-    return f"{statistics.median(values) * 1e3:.1f} ms [{min(values) * 1e3:.1f}–{max(values) * 1e3:.1f}]"
+    low, middle, high = (1e3 * v for v in (min(values), statistics.median(values), max(values)))
+    return f"{middle:.1f} ms [{low:.1f}–{high:.1f}]"
 
 
 # ---------------------------------------------------------------- workers (separate processes)
@@ -251,7 +268,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     shapes = [(12, 3, 5, 7)] if args.quick else SHAPES
     cells = args.cells.split(",")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; medians [min–max] of interleaved repeats")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; "
+        "medians [min–max] of interleaved repeats"
+    )
     for dtype in (torch.float32, torch.float64):
         for shape in shapes:
             repeats = _repeats(shape, args.quick)
@@ -268,11 +288,14 @@ def main() -> None:
             if not args.no_numpy and "lstm" in cells:
                 name = str(dtype)[6:]
                 numpy_times = _subprocess(["--numpy-worker", json.dumps([shape, name, repeats])])
-                torch_times = _time(_contenders(torch, "lstm", shape, dtype), repeats, lambda: None)["generated"]
+                torch_times = _time(
+                    _contenders(torch, "lstm", shape, dtype), repeats, lambda: None
+                )["generated"]
                 assert isinstance(numpy_times, list)
                 print(
                     f"{name} {shape} lstm: NumPy kernel (own process) {_summary(numpy_times)}; "
-                    f"generated/NumPy {statistics.median(torch_times) / statistics.median(numpy_times):.2f}",
+                    "generated/NumPy "
+                    f"{statistics.median(torch_times) / statistics.median(numpy_times):.2f}",
                     flush=True,
                 )
     if not args.no_memory:
@@ -280,10 +303,14 @@ def main() -> None:
         for cell in ("lstm", "peephole_lstm", "mgu"):
             if cell not in cells:
                 continue
-            peaks = {name: _subprocess(["--memory-worker", json.dumps([cell, name, shape])]) for name in ("generated", "loop")}
+            peaks = {
+                name: _subprocess(["--memory-worker", json.dumps([cell, name, shape])])
+                for name in ("generated", "loop")
+            }
+            ours, loop = float(peaks["generated"]), float(peaks["loop"])  # type: ignore[arg-type]
             print(
-                f"peak memory, forward + backward, float32 {shape} {cell}: generated {peaks['generated']:.1f} MiB, "
-                f"loop {peaks['loop']:.1f} MiB; ratio {float(peaks['generated']) / max(float(peaks['loop']), 1e-9):.2f}",  # type: ignore[arg-type]
+                f"peak memory, forward + backward, float32 {shape} {cell}: generated "
+                f"{ours:.1f} MiB, loop {loop:.1f} MiB; ratio {ours / max(loop, 1e-9):.2f}",
                 flush=True,
             )
     if torch.cuda.is_available():
@@ -291,12 +318,16 @@ def main() -> None:
         for dtype in (torch.float32, torch.float64):
             for shape in shapes:
                 times = _time(
-                    _contenders(torch, "lstm", shape, dtype, "cuda"), _repeats(shape, args.quick), torch.cuda.synchronize
+                    _contenders(torch, "lstm", shape, dtype, "cuda"),
+                    _repeats(shape, args.quick),
+                    torch.cuda.synchronize,
                 )
                 ours = statistics.median(times["generated"])
+                cudnn = statistics.median(times["nn.LSTM"])
                 print(
-                    f"CUDA {device} {str(dtype)[6:]} {shape} lstm: generated {_summary(times['generated'])}; "
-                    f"cuDNN nn.LSTM {_summary(times['nn.LSTM'])}; ratio {ours / statistics.median(times['nn.LSTM']):.2f}",
+                    f"CUDA {device} {str(dtype)[6:]} {shape} lstm: generated "
+                    f"{_summary(times['generated'])}; cuDNN nn.LSTM {_summary(times['nn.LSTM'])}; "
+                    f"ratio {ours / cudnn:.2f}",
                     flush=True,
                 )
     else:

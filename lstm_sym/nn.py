@@ -33,7 +33,8 @@ try:
     import torch
 except ImportError as error:  # pragma: no cover - exercised by a test that hides torch
     raise ImportError(
-        'lstm_sym.nn needs PyTorch, which is not installed; install the extra: pip install "lstm_sym[torch]"'
+        "lstm_sym.nn needs PyTorch, which is not installed; install the extra: "
+        'pip install "lstm_sym[torch]"'
     ) from error
 
 __all__ = ["Recurrent", "load_torch_module", "sequence_function"]
@@ -61,14 +62,18 @@ def load_torch_module(cell: str | Path | ModuleType) -> ModuleType:
     elif isinstance(cell, str) and _BUILTIN_NAME.fullmatch(cell):
         if importlib.util.find_spec(f"{__package__}.torch_kernels.{cell}") is None:
             known = sorted(
-                p.stem for p in Path(__file__).with_name("torch_kernels").glob("*.py") if p.stem != "__init__"
+                p.stem
+                for p in Path(__file__).with_name("torch_kernels").glob("*.py")
+                if p.stem != "__init__"
             )
             raise KeyError(f"no built-in cell {cell!r}; known: {', '.join(known)}")
         module = importlib.import_module(f"{__package__}.torch_kernels.{cell}")
     elif isinstance(cell, (str, Path)):
         path = Path(cell)
         if not path.is_file():
-            raise FileNotFoundError(f"cell must be a built-in cell name or a generated file; {path} does not exist")
+            raise FileNotFoundError(
+                f"cell must be a built-in cell name or a generated file; {path} does not exist"
+            )
         spec = importlib.util.spec_from_file_location(f"_lstm_sym_torch_{path.stem}", path)
         if spec is None or spec.loader is None:
             raise TypeError(f"cannot import {path} as a Python module")
@@ -78,7 +83,9 @@ def load_torch_module(cell: str | Path | ModuleType) -> ModuleType:
         raise TypeError(f"cell must be a cell name, a path or a module; got {type(cell).__name__}")
     missing = [name for name in _ATTRIBUTES if not hasattr(module, name)]
     if missing:
-        raise TypeError(f"{module.__name__!r} is not a generated lstm_sym torch module: it lacks {missing}")
+        raise TypeError(
+            f"{module.__name__!r} is not a generated lstm_sym torch module: it lacks {missing}"
+        )
     return module
 
 
@@ -144,7 +151,11 @@ class Recurrent(torch.nn.Module):
     ) -> None:
         super().__init__()
         self.module = load_torch_module(cell)
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+        for name, value in (
+            ("input_size", input_size),
+            ("hidden_size", hidden_size),
+            ("num_layers", num_layers),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
         self.cell = str(self.module.CELL)
@@ -159,7 +170,8 @@ class Recurrent(torch.nn.Module):
             size = input_size if layer == 0 else self.num_directions * hidden_size
             for reverse in self._reverses():
                 self.add_module(
-                    _prefix(layer, reverse), self.module.Cell(size, hidden_size, dtype=dtype, device=device)
+                    _prefix(layer, reverse),
+                    self.module.Cell(size, hidden_size, dtype=dtype, device=device),
                 )
 
     def _reverses(self) -> tuple[bool, ...]:
@@ -168,12 +180,13 @@ class Recurrent(torch.nn.Module):
     def extra_repr(self) -> str:
         return (
             f"{self.cell!r}, input_size={self.input_size}, hidden_size={self.hidden_size}, "
-            f"num_layers={self.num_layers}, bidirectional={self.bidirectional}, batch_first={self.batch_first}"
+            f"num_layers={self.num_layers}, bidirectional={self.bidirectional}, "
+            f"batch_first={self.batch_first}"
         )
 
     def forward(
         self,
-        input: torch.Tensor,  # noqa: A002 - torch's name
+        input: torch.Tensor,
         state: dict[str, torch.Tensor] | None = None,
         lengths: torch.Tensor | Sequence[int] | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -195,17 +208,24 @@ class Recurrent(torch.nn.Module):
             Final state of each layer and direction, taken at each sequence's own last step.
         """
         if not isinstance(input, torch.Tensor) or input.dim() != 3:
-            raise ValueError("input must be a 3-dimensional torch.Tensor (T, B, D), or (B, T, D) when batch_first")
+            raise ValueError(
+                "input must be a 3-dimensional torch.Tensor (T, B, D), "
+                "or (B, T, D) when batch_first"
+            )
         xs = input.transpose(0, 1) if self.batch_first else input
         T, B, _ = xs.shape
         H = self.hidden_size
         rows = self.num_layers * self.num_directions
         if state is not None:
             if not isinstance(state, dict) or sorted(state) != sorted(self.state_names):
-                raise ValueError(f"state must be a dict with exactly the keys {list(self.state_names)}")
+                raise ValueError(
+                    f"state must be a dict with exactly the keys {list(self.state_names)}"
+                )
             for name, value in state.items():
                 if tuple(value.shape) != (rows, B, H):
-                    raise ValueError(f"state['{name}'] must have shape {(rows, B, H)}; got {tuple(value.shape)}")
+                    raise ValueError(
+                        f"state['{name}'] must have shape {(rows, B, H)}; got {tuple(value.shape)}"
+                    )
         lengths_list = _check_lengths(lengths, T, B)
         reverse_index = None
         if lengths_list is not None and self.bidirectional:
@@ -234,7 +254,7 @@ class Recurrent(torch.nn.Module):
 
     @classmethod
     def from_torch(cls, module: torch.nn.LSTM | torch.nn.GRU) -> Recurrent:
-        """Build one from an ``nn.LSTM`` (cell ``lstm``) or ``nn.GRU`` (``gru_torch``), weights included.
+        """Build one from an ``nn.LSTM`` (cell ``lstm``) or ``nn.GRU`` (``gru_torch``), weights too.
 
         Any ``num_layers`` and ``bidirectional``; ``batch_first`` is kept.
         """
@@ -267,7 +287,9 @@ class Recurrent(torch.nn.Module):
             For any other cell, which torch has no module for.
         """
         if self.cell not in ("lstm", "gru_torch"):
-            raise ValueError(f"to_torch converts the cells 'lstm' and 'gru_torch' only; this is {self.cell!r}")
+            raise ValueError(
+                f"to_torch converts the cells 'lstm' and 'gru_torch' only; this is {self.cell!r}"
+            )
         from .interop.torch import stack_params_to_torch
 
         params = {key: value.detach().cpu().numpy() for key, value in self.named_parameters()}
@@ -308,7 +330,9 @@ def _run_direction(
     T, B, _ = xs.shape
     if lengths is None or all(v == T for v in lengths):
         return forward(xs, params, state0)
-    carry = dict(state0) if state0 is not None else {name: xs.new_zeros((B, H)) for name in state_names}
+    carry = (
+        dict(state0) if state0 is not None else {name: xs.new_zeros((B, H)) for name in state_names}
+    )
     pieces = []
     start = 0
     for stop in sorted(set(lengths)):
@@ -319,7 +343,11 @@ def _run_direction(
             pieces.append(hs)
         else:
             index = torch.tensor(rows, device=xs.device)
-            hs, final = forward(xs[start:stop].index_select(1, index), params, {k: v[index] for k, v in carry.items()})
+            hs, final = forward(
+                xs[start:stop].index_select(1, index),
+                params,
+                {k: v[index] for k, v in carry.items()},
+            )
             pieces.append(xs.new_zeros((stop - start, B, H)).index_copy(1, index, hs))
             carry = {k: carry[k].index_copy(0, index, final[k]) for k in carry}
         start = stop

@@ -97,7 +97,11 @@ def builtin_artifacts(
         # Torch backend (#23): the coordinator moves this call into the backend registry.
         from .backends.torch import TORCH_KERNELS_DIR, torch_module_files
 
-        cells[-1].files.update(torch_module_files(cells[-1].derivation, source, COMMAND, f"{TORCH_KERNELS_DIR}/{name}.py"))
+        cells[-1].files.update(
+            torch_module_files(
+                cells[-1].derivation, source, COMMAND, f"{TORCH_KERNELS_DIR}/{name}.py"
+            )
+        )
     results += cells
     if names is None:
         if progress:
@@ -167,7 +171,9 @@ def user_artifacts(
         )
         from .backends.torch import torch_module_files  # torch backend (#23), see above
 
-        cell.files.update(torch_module_files(cell.derivation, shown, command, f"{spec.name}_torch.py"))
+        cell.files.update(
+            torch_module_files(cell.derivation, shown, command, f"{spec.name}_torch.py")
+        )
         return cell
     except SpecError:
         raise

@@ -34,6 +34,8 @@ def test_loop_computes_the_generated_cell(cell: str) -> None:
 def test_timing_runs_every_contender() -> None:
     """_time returns one time per repeat for generated, loop and nn.LSTM."""
     bench = _bench()
-    times = bench._time(bench._contenders(torch, "lstm", (4, 2, 3, 4), torch.float32), 2, lambda: None)
+    times = bench._time(
+        bench._contenders(torch, "lstm", (4, 2, 3, 4), torch.float32), 2, lambda: None
+    )
     assert sorted(times) == ["generated", "loop", "nn.LSTM"]
     assert all(len(values) == 2 for values in times.values())

@@ -54,7 +54,9 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(kernel, "_CHUNK_ROWS", 2 * B)
 
 
-def _problem(kernel: ModuleType, seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _problem(
+    kernel: ModuleType, seed: int = 0
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     rng = np.random.default_rng(seed)
     params = kernel.init_params(D, H, seed=seed)
     # Away from the initial scale, so that gates saturate differently per unit.
@@ -90,7 +92,9 @@ def test_agrees_with_numpy_kernel(cell: str, small_blocks: None) -> None:
         got[name], want[name] = t_params[name].grad, expected[name]
     for key, value in want.items():
         assert got[key] is not None, key
-        np.testing.assert_allclose(got[key].detach().numpy(), value, rtol=0, atol=1e-12, err_msg=key)
+        np.testing.assert_allclose(
+            got[key].detach().numpy(), value, rtol=0, atol=1e-12, err_msg=key
+        )
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -109,7 +113,7 @@ def test_gradcheck(cell: str, small_blocks: None) -> None:
 def test_float32_follows_float64() -> None:
     """In float32 the LSTM runs in float32 and stays within 1e-5 of its float64 result."""
     module, kernel = _modules("lstm")
-    xs, params, state = _problem(kernel)
+    xs, params, _ = _problem(kernel)
     results = {}
     for dtype in (torch.float32, torch.float64):
         t_xs = torch.tensor(xs, dtype=dtype, requires_grad=True)
@@ -153,7 +157,9 @@ def test_wrong_dtype_is_refused_with_the_name() -> None:
         module.forward(torch.tensor(xs), t_params)
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / TORCH_KERNELS_DIR).glob("[!_]*.py")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / TORCH_KERNELS_DIR).glob("[!_]*.py")), ids=lambda p: p.stem
+)
 def test_generated_module_imports_only_torch(path: Path) -> None:
     """A committed torch module imports torch and nothing else (besides __future__)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -174,8 +180,16 @@ def test_every_builtin_cell_has_a_torch_module() -> None:
 
 def test_missing_torch_names_the_extra() -> None:
     """Without torch, importing lstm_sym.nn says which extra to install."""
-    code = "import sys; sys.modules['torch'] = None\ntry:\n import lstm_sym.nn\nexcept ImportError as e:\n print(e)"
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "try:\n import lstm_sym.nn\nexcept ImportError as e:\n print(e)"
+    )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, timeout=120
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert 'pip install "lstm_sym[torch]"' in result.stdout

@@ -37,7 +37,9 @@ def test_matches_stack_with_lengths(cell: str) -> None:
     assert not t_outputs[LENGTHS[2] :, 2].any()  # zeros past the end
     for name in stack.state_names:
         np.testing.assert_allclose(t_final[name].detach().numpy(), final[name], rtol=0, atol=1e-12)
-        np.testing.assert_allclose(t_state[name].grad.numpy(), input_grads[f"{name}0"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            t_state[name].grad.numpy(), input_grads[f"{name}0"], rtol=0, atol=1e-12
+        )
     np.testing.assert_allclose(t_xs.grad.numpy(), input_grads["xs"], rtol=0, atol=1e-12)
     for key, value in model.named_parameters():
         np.testing.assert_allclose(value.grad.numpy(), grads[key], rtol=0, atol=1e-12, err_msg=key)
@@ -117,9 +119,16 @@ def test_docs_example_runs() -> None:
     import sys
 
     root = repository_root()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p),
+    )
     result = subprocess.run(
         [sys.executable, str(root / "docs" / "examples" / "torch_module.py")],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr

@@ -380,7 +380,7 @@ def forward(
     _outputs = SequenceFunction.apply(
         xs, *(params[_name] for _name in PARAMETER_NAMES), *(state[_name] for _name in STATE_NAMES)
     )
-    return _outputs[0], dict(zip(STATE_NAMES, _outputs[1:]))
+    return _outputs[0], dict(zip(STATE_NAMES, _outputs[1:], strict=True))
 
 
 def _describe(value: object) -> str:

@@ -36,7 +36,13 @@ from ...render.stack_layout import (
 )
 from ...spec.model import CellSpec, LinearMap, previous
 
-__all__ = ["TORCH_KERNELS_DIR", "TorchPlan", "render_torch_module", "torch_module_files", "torch_plan"]
+__all__ = [
+    "TORCH_KERNELS_DIR",
+    "TorchPlan",
+    "render_torch_module",
+    "torch_module_files",
+    "torch_plan",
+]
 
 #: Folder (relative to the repository root) of the built-in cells' generated torch modules.
 TORCH_KERNELS_DIR = "lstm_sym/torch_kernels"
@@ -114,7 +120,7 @@ class _Printer(TorchPrinter):  # type: ignore[misc]
         return "_" + text if text.startswith("torch.") else text
 
     def _print_Symbol(self, expr: sympy.Symbol) -> str:
-        return self._names.get(expr.name, expr.name)
+        return str(self._names.get(expr.name, expr.name))
 
     def _print_sigmoid(self, expr: sympy.Expr) -> str:
         return f"_torch.sigmoid({self._print(expr.args[0])})"
@@ -127,8 +133,8 @@ class _Printer(TorchPrinter):  # type: ignore[misc]
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
         # ``u*v + w`` → ``_torch.addcmul(w, u, v)``: one kernel instead of two.
-        products = []
-        rest = []
+        products: list[tuple[sympy.Expr, tuple[sympy.Expr, ...]]] = []
+        rest: list[sympy.Expr] = []
         for term in expr.as_ordered_terms():
             coefficient, factors = term.as_coeff_mul()
             if len(factors) == 2 and coefficient in (1, -1) and not products:
@@ -201,13 +207,17 @@ class _Builder:
         cached = set(self.plan.cached)
         self.saved_groups = sorted(
             {
-                self.row_of[name][0].index if name in self.row_of else self.block_outputs[name][0].index
+                self.row_of[name][0].index
+                if name in self.row_of
+                else self.block_outputs[name][0].index
                 for name in cached
                 if name in self.row_of or name in self.block_outputs
             }
         )
         self.listed = [
-            name for name in self.plan.cached if name not in self.row_of and name not in self.block_outputs
+            name
+            for name in self.plan.cached
+            if name not in self.row_of and name not in self.block_outputs
         ]
         self.listed = [name for name in self.listed if name not in self.states]
         for name in self.states:
@@ -242,7 +252,9 @@ class _Builder:
         for group in self.plan.groups:
             k = group.index
             maps = [group.maps[t] for t in group.order]
-            lines.append(f"# Linear maps on [{', '.join(group.operands)}], stacked: one GEMM per step.")
+            lines.append(
+                f"# Linear maps on [{', '.join(group.operands)}], stacked: one GEMM per step."
+            )
             lines.append(f"_W{k} = _torch.cat(({', '.join(m.weight for m in maps)},))")
             biases = [m.bias or "_xs.new_zeros((_H,))" for m in maps]
             lines.append(f"_b{k} = _torch.cat(({', '.join(biases)},))")
@@ -306,7 +318,11 @@ class _Builder:
                     kinds: list[tuple[str, int, int]] = []
                     for offset in range(block.stop - block.first):
                         row = block.first + offset
-                        kind = "sigmoid" if any(a <= row < b for a, b in block.sigmoid_rows) else "tanh"
+                        kind = (
+                            "sigmoid"
+                            if any(a <= row < b for a, b in block.sigmoid_rows)
+                            else "tanh"
+                        )
                         if kinds and kinds[-1][0] == kind:
                             kinds[-1] = (kind, kinds[-1][1], row + 1)
                         else:
@@ -400,7 +416,9 @@ class _Builder:
                 bare = coefficient.as_coeff_Mul()[1]
                 if source not in self.row_of or not (bare.is_Symbol or bare.is_Number):
                     break
-                if bare.is_Symbol and (bare.name in self.parameters or bare.name.startswith("fac_")):
+                if bare.is_Symbol and (
+                    bare.name in self.parameters or bare.name.startswith("fac_")
+                ):
                     break
                 terms.append((source, coefficient))
             else:
@@ -427,7 +445,7 @@ class _Builder:
             shape = "(_H,)" if name in self.chunked else "(_B, _H)"
             lines.append(f"_dp_{name} = _xs.new_zeros({shape})")
         seen = set()
-        for name, tensor in self.step_sources().items():
+        for tensor in self.step_sources().values():
             if tensor not in seen:
                 lines.append(f"{tensor}_steps = {tensor}.unbind(0)")
                 seen.add(tensor)
@@ -454,7 +472,9 @@ class _Builder:
             target: (k, first, stop, source)
             for k, group_runs in plan.row_runs.items()
             for first, stop, source in group_runs
-            for target in self.plan.groups[[g.index for g in self.plan.groups].index(k)].order[first:stop]
+            for target in self.plan.groups[[g.index for g in self.plan.groups].index(k)].order[
+                first:stop
+            ]
         }
         prevs = [previous(s) for s in self.states]
         chunked = self.chunked
@@ -480,7 +500,9 @@ class _Builder:
                     group = next(g for g in self.plan.groups if g.index == k)
                     if not all(t in done for t in group.order):
                         return False
-                elif source.startswith("d_") and source[2:] in plan.forms and source[2:] not in done:
+                elif (
+                    source.startswith("d_") and source[2:] in plan.forms and source[2:] not in done
+                ):
                     if source[2:] not in chunked:
                         return False
             return True
@@ -495,7 +517,7 @@ class _Builder:
                 group, position = self.row_of[source[2:]]
                 lines.append(f"{source} = _da{group.index}[:, {_span(position, position + 1)}]")
                 bound_rows.add(source)
-            return source
+            return str(source)
 
         def coefficient_code(coefficient: sympy.Expr) -> str:
             return _code(coefficient, names)
@@ -511,7 +533,13 @@ class _Builder:
                     gemms.append(placeholders[source])
                 else:
                     products.append(term)
-            products.sort(key=lambda t: 0 if t.coefficient == 1 else (2 if t.coefficient.could_extract_minus_sign() else 1))
+            products.sort(
+                key=lambda t: (
+                    0
+                    if t.coefficient == 1
+                    else (2 if t.coefficient.could_extract_minus_sign() else 1)
+                )
+            )
             target = out or f"_v_{name}"
             current: str | None = extra
             fresh = False
@@ -550,7 +578,9 @@ class _Builder:
                 if fresh:
                     lines.append(f"{target}.{call[0]}({args})")
                 else:
-                    value = f"_torch.{call[1]}({current}, {args}" + (f", out={out})" if out else ")")
+                    value = f"_torch.{call[1]}({current}, {args}" + (
+                        f", out={out})" if out else ")"
+                    )
                     lines.append(value if out else f"{target} = {value}")
                     current, fresh = target, True
             for k, operand in gemms:
@@ -560,7 +590,9 @@ class _Builder:
                 elif fresh:
                     lines.append(f"{target}.addmm_(_da{k}, _W{k}_{operand})")
                 else:
-                    value = f"_torch.addmm({current}, _da{k}, _W{k}_{operand}" + (f", out={out})" if out else ")")
+                    value = f"_torch.addmm({current}, _da{k}, _W{k}_{operand}" + (
+                        f", out={out})" if out else ")"
+                    )
                     lines.append(value if out else f"{target} = {value}")
                 current, fresh = target, True
             if current is None:
@@ -571,9 +603,10 @@ class _Builder:
 
         pending = list(items)
         while pending:
-            name = next((n for n in pending if ready(n)), None)
-            if name is None:
+            found = next((n for n in pending if ready(n)), None)
+            if found is None:
                 raise ValueError(f"cell {self.spec.name!r}: the backward step has a cycle")
+            name = found
             if name in runs:
                 k, first, stop, source = runs[name]
                 group = next(g for g in self.plan.groups if g.index == k)
@@ -587,7 +620,8 @@ class _Builder:
                 src = source_code(source)
                 lines.append(f"# d_{', d_'.join(members)} = d_{source.name[2:]} * factors, at once")
                 lines.append(
-                    f"_torch.mul({src}.unsqueeze(1), _fac_t[:, {slot.index}:{slot.index + stop - first}], "
+                    f"_torch.mul({src}.unsqueeze(1), "
+                    f"_fac_t[:, {slot.index}:{slot.index + stop - first}], "
                     f"out=_da{k}.view(_B, {len(group.order)}, _H)[:, {first}:{stop}])"
                 )
                 for member in members:
@@ -627,7 +661,9 @@ class _Builder:
         dxs_started = False
         for group in self.plan.groups:
             k = group.index
-            lines.append(f"_da{k}_flat = _da{k}_chunk[: _t_end - _t].reshape(_n, {_size(len(group.order))})")
+            lines.append(
+                f"_da{k}_flat = _da{k}_chunk[: _t_end - _t].reshape(_n, {_size(len(group.order))})"
+            )
             lines.append(f"_db{k} += _da{k}_flat.sum(0)")
             for operand, _columns in self.columns(group):
                 if operand == self.input:
@@ -635,7 +671,7 @@ class _Builder:
                     if dxs_started:
                         lines.append(f"_dxs_chunk.addmm_(_da{k}_flat, _W{k}_{operand})")
                     else:
-                        lines.append(f"_dxs_chunk = _dxs[_t:_t_end].view(_n, _D)")
+                        lines.append("_dxs_chunk = _dxs[_t:_t_end].view(_n, _D)")
                         lines.append(f"_torch.mm(_da{k}_flat, _W{k}_{operand}, out=_dxs_chunk)")
                         dxs_started = True
                 else:
@@ -652,7 +688,9 @@ class _Builder:
                 if bare.is_Number:
                     value = f"{rows}.sum((0, 1))" + (f" * {_code(bare)}" if bare != 1 else "")
                 else:
-                    value = f"({rows} * {self.history(bare.name).block('_t', '_t_end')}).sum((0, 1))"
+                    value = (
+                        f"({rows} * {self.history(bare.name).block('_t', '_t_end')}).sum((0, 1))"
+                    )
                 lines.append(f"_dp_{name} {'-=' if negative else '+='} {value}")
         return lines
 
@@ -667,7 +705,9 @@ class _Builder:
                     rows = _span(position, position + 1)
                     if linear_map.weight == name:
                         parts = [f"_dW{group.index}_{o}[{rows}]" for o in group.operands]
-                        found = parts[0] if len(parts) == 1 else f"_torch.cat(({', '.join(parts)}), 1)"
+                        found = (
+                            parts[0] if len(parts) == 1 else f"_torch.cat(({', '.join(parts)}), 1)"
+                        )
                     elif linear_map.bias == name:
                         found = f"_db{group.index}[{rows}]"
             if found is None and name in self.plan.parameter_adjoints:
@@ -755,6 +795,8 @@ def render_torch_module(derivation: Derivation, source: str, command: str) -> st
     )
 
 
-def torch_module_files(derivation: Derivation, source: str, command: str, path: str) -> dict[str, str]:
+def torch_module_files(
+    derivation: Derivation, source: str, command: str, path: str
+) -> dict[str, str]:
     """The generated torch file of one cell: ``{path: source}`` (POSIX relative path)."""
     return {path: render_torch_module(derivation, source, command)}
