@@ -35,7 +35,7 @@ class CellArtifacts(Artifacts):
 
     spec: CellSpec
     derivation: Derivation
-    plan: KernelPlan
+    plan: KernelPlan  # the plan with halved sigmoid rows (what the NumPy kernel prints)
 
 
 def documentation_paths(name: str, *, builtin: bool) -> tuple[str, str]:
@@ -77,14 +77,17 @@ def render_cell(
     derivation = derive(spec)
     if progress:
         progress(f"{spec.name}: rendering")
-    plan = build_plan(derivation)
+    plans = {True: build_plan(derivation)}
     files = {}
     for backend in registered():
         path_of = backend.builtin_path if builtin else backend.user_path
         if backend.render is not None and path_of is not None:
-            files[path_of(spec.name)] = backend.render(plan, source, command)
+            halve = backend.halve_sigmoid_rows
+            if halve not in plans:
+                plans[halve] = build_plan(derivation, halve_sigmoid_rows=halve)
+            files[path_of(spec.name)] = backend.render(plans[halve], source, command)
     page_path, snippets_dir = documentation_paths(spec.name, builtin=builtin)
     files[page_path] = render_derivation_page(derivation, source, command)
     for name, content in render_snippets(derivation, source, command).items():
         files[str(Path(snippets_dir) / name).replace("\\", "/")] = content
-    return CellArtifacts(files=files, spec=spec, derivation=derivation, plan=plan)
+    return CellArtifacts(files=files, spec=spec, derivation=derivation, plan=plans[True])

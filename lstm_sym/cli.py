@@ -14,7 +14,7 @@ from types import FrameType
 from . import __version__
 from .artifacts import Artifacts, CellArtifacts
 from .backends import Backend, verifiable
-from .backends.numpy.printer import equation_text
+from .backends.python_text import equation_text
 from .console import Progress, silence_stdout
 from .derive import Derivation, DerivationLimitError, LinearGroup, derive, limited
 from .regenerate import (

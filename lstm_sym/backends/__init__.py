@@ -36,6 +36,7 @@ __all__ = [
 BACKEND_PACKAGES: tuple[str, ...] = (
     "lstm_sym.backends.numpy",
     "lstm_sym.backends.javascript",
+    "lstm_sym.backends.torch",
 )
 
 #: Renders one cell's file: (plan, spec source as named in the header, command) → text.
@@ -68,6 +69,10 @@ class Backend:
     block_settings : mapping
         Block constants the gradient check crosses, by label; the first is the
         finite-difference run's, the last what the backend ships with.
+    halve_sigmoid_rows : bool
+        Which plan :attr:`render` prints: with sigmoid rows holding ``a / 2`` (one tanh per
+        activation block, as the NumPy kernels compute σ), or without (a backend with its own
+        fused sigmoid). See :func:`lstm_sym.plan.kernel_plan.build_plan`.
     """
 
     name: str
@@ -79,6 +84,7 @@ class Backend:
     block_settings: Mapping[str, Mapping[str, int]] = field(
         default_factory=lambda: {"as shipped": {}}
     )
+    halve_sigmoid_rows: bool = True
 
 
 _EXTRA: dict[str, Backend] = {}

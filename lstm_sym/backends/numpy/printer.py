@@ -27,12 +27,13 @@ from ...plan.kernel_plan import (
 )
 from ...plan.linear_rules import BIAS_RULE, OPERAND_RULE, WEIGHT_RULE
 from ...plan.stack_layout import ActivationBlock
-from ...spec.model import Equation, LinearMap, previous
+from ...spec.model import previous
 from ...templating import template_environment
+from ..python_text import comment_text, docstring_text, equation_text
 from .code import numpy_code
 from .inplace import InPlaceEmitter
 
-__all__ = ["comment_text", "docstring_text", "equation_text", "render_kernel"]
+__all__ = ["render_kernel"]
 
 
 def _size(n_h: int, n_d: int) -> str:
@@ -802,38 +803,3 @@ def render_kernel(plan: KernelPlan | Derivation, source: str, command: str) -> s
         elementwise_params=builder.elementwise_params,
         first_param=spec.parameter_names[0],
     )
-
-
-def comment_text(text: str) -> str:
-    """``text`` for a ``#`` comment: as is if printable on one line, else its ``ascii`` form.
-
-    A file name with a newline, a carriage return or a Unicode line or bidi control cannot
-    end the comment or change how the line reads.
-    """
-    return text if text.isprintable() else ascii(text)
-
-
-def docstring_text(text: str) -> str:
-    """``text`` escaped for a triple-quoted docstring.
-
-    Backslashes and double quotes are escaped; characters that are not printable (controls,
-    line separators, bidi controls) are written as escape sequences. The docstring then reads
-    as the text and can neither end early nor hold a stray escape.
-    """
-    escaped = []
-    for character in text:
-        if character in '\\"':
-            escaped.append("\\" + character)
-        elif character.isprintable() or character == " ":
-            escaped.append(character)
-        else:
-            escaped.append(ascii(character)[1:-1])
-    return "".join(escaped)
-
-
-def equation_text(equation: Equation) -> str:
-    """Plain-text form of a spec equation (``a_f = W_f @ [h_prev, x] + b_f``)."""
-    if isinstance(equation, LinearMap):
-        bias = f" + {equation.bias}" if equation.bias else ""
-        return f"{equation.target} = {equation.weight} @ [{', '.join(equation.operands)}]{bias}"
-    return f"{equation.target} = {sympy.sstr(equation.display, order='none')}"

@@ -1,0 +1,337 @@
+# Generated from lstm_sym/spec/cells/gru_torch.cell by `lstm-sym regenerate` — do not edit.
+"""Gated recurrent unit, cuDNN / PyTorch form (GRU-torch): generated PyTorch module (an autograd.Function over the sequence).
+
+The GRU as torch.nn.GRU and cuDNN compute it: the reset gate scales the recurrent
+product W_hn h + b_hn after the matrix multiply (so cuDNN can run all recurrent products
+as one GEMM), and the update gate z weighs the previous state.
+
+One step, per unit (``W @ [u, v]`` acts on the concatenation of ``u`` and ``v``;
+``<state>_prev`` is the state at the previous step)::
+
+    a_r = W_r @ [h_prev, x] + b_r
+    r = sigmoid(a_r)
+    a_z = W_z @ [h_prev, x] + b_z
+    z = sigmoid(a_z)
+    a_xn = W_xn @ [x] + b_xn
+    a_hn = W_hn @ [h_prev] + b_hn
+    n = tanh(a_xn + r*a_hn)
+    h = (1 - z)*n + z*h_prev
+
+Shapes: ``xs`` (T, B, D); every state (B, H); the parameters as in
+:func:`parameter_shapes`. Any floating dtype and any device, following ``xs``.
+The backward pass is the derived one (lstm_sym prints it from the same derivation as the
+NumPy kernel), not autograd's: the forward pass saves only what it reads.
+This module imports only torch.
+"""
+
+from __future__ import annotations
+
+import torch as _torch
+from torch.autograd.function import once_differentiable as _once_differentiable
+
+__all__ = [
+    "CELL",
+    "OUTPUT_STATE",
+    "PARAMETER_NAMES",
+    "STATE_NAMES",
+    "Cell",
+    "SequenceFunction",
+    "forward",
+    "parameter_shapes",
+]
+
+#: Name of the cell this module implements.
+CELL = "gru_torch"
+#: Parameters, in spec order: the positional tensors of :class:`SequenceFunction` after ``xs``.
+PARAMETER_NAMES = ("W_r", "b_r", "W_z", "b_z", "W_xn", "b_xn", "W_hn", "b_hn", )
+#: States, in spec order: the last positional tensors of :class:`SequenceFunction`.
+STATE_NAMES = ("h", )
+#: The state emitted at every step.
+OUTPUT_STATE = "h"
+#: Rows (steps × batch) per block of the backward pass: its adjoint factors are computed,
+#: and its weight gradients folded in, a block of max(1, _BLOCK_ROWS // B) steps at a time.
+_BLOCK_ROWS = 1024
+
+
+def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+    """Return the shape of every parameter for input size ``D`` and hidden size ``H``."""
+    _D, _H = int(input_size), int(hidden_size)
+    return {
+        "W_r": (_H, _H + _D),
+        "b_r": (_H,),
+        "W_z": (_H, _H + _D),
+        "b_z": (_H,),
+        "W_xn": (_H, _D),
+        "b_xn": (_H,),
+        "W_hn": (_H, _H),
+        "b_hn": (_H,),
+    }
+
+
+class SequenceFunction(_torch.autograd.Function):
+    """The whole sequence as one autograd node: ``apply(xs, *params, *state)``.
+
+    Returns ``(hs, *final_state)``: ``hs`` (T, B, H) and each final state (B, H), in the
+    order of :data:`PARAMETER_NAMES` and :data:`STATE_NAMES`. Prefer :func:`forward`.
+    """
+
+    @staticmethod
+    def forward(ctx, *_tensors):  # type: ignore[no-untyped-def, override]
+        _xs = _tensors[0].contiguous()
+        (W_r, b_r, W_z, b_z, W_xn, b_xn, W_hn, b_hn, ) = _tensors[1:9]
+        (h_prev, ) = _tensors[9:]
+        _T, _B, _D = _xs.shape
+        _H = h_prev.shape[1]
+        # Linear maps on [h_prev, x], stacked: one GEMM per step.
+        _W0 = _torch.cat((W_r, W_z,))
+        _b0 = _torch.cat((b_r, b_z,))
+        # Linear maps on [x], stacked: one GEMM per step.
+        _W1 = _torch.cat((W_xn,))
+        _b1 = _torch.cat((b_xn,))
+        # Linear maps on [h_prev], stacked: one GEMM per step.
+        _W2 = _torch.cat((W_hn,))
+        _b2 = _torch.cat((b_hn,))
+        # The input projection of every step at once, bias included.
+        _a0_seq = _torch.addmm(_b0, _xs.reshape(_T * _B, _D), _W0[:, _H:_H + _D].t()).view(_T, _B, 2 * _H)
+        _a0_steps = _a0_seq.unbind(0)
+        _W0_h_prev_T = _W0[:, 0:_H].t()
+        # The input projection of every step at once, bias included.
+        _a1_seq = _torch.addmm(_b1, _xs.reshape(_T * _B, _D), _W1[:, 0:_D].t()).view(_T, _B, _H)
+        _a1_steps = _a1_seq.unbind(0)
+        _a2_seq = _b2.expand(_T, _B, _H).contiguous()
+        _a2_steps = _a2_seq.unbind(0)
+        _W2_h_prev_T = _W2[:, 0:_H].t()
+        _h_list = [h_prev]
+        _n_list = []
+        for _t in range(_T):
+            _a0 = _a0_steps[_t]
+            _a0.addmm_(h_prev, _W0_h_prev_T)
+            # r, z: activations in place, one call per kind.
+            _a0[:, 0:2 * _H].sigmoid_()
+            r = _a0[:, 0:_H]
+            z = _a0[:, _H:2 * _H]
+            _a1 = _a1_steps[_t]
+            a_xn = _a1[:, 0:_H]
+            _a2 = _a2_steps[_t]
+            _a2.addmm_(h_prev, _W2_h_prev_T)
+            a_hn = _a2[:, 0:_H]
+            n = _torch.tanh(_torch.addcmul(a_xn, a_hn, r))
+            _n_list.append(n)
+            h = _torch.addcmul(n*(1 - z), h_prev, z)
+            _h_list.append(h)
+            h_prev = h
+        _h_seq = _torch.stack(_h_list)
+        _n_seq = _torch.stack(_n_list)
+        ctx.save_for_backward(_xs, *_tensors[1:9], _h_seq, _n_seq, _a0_seq, _a2_seq, )
+        return (_h_seq[1:], _h_seq[_T].clone(),)
+
+    @staticmethod
+    @_once_differentiable
+    def backward(ctx, *_grads):  # type: ignore[no-untyped-def, override]
+        (_xs, W_r, b_r, W_z, b_z, W_xn, b_xn, W_hn, b_hn, _h_seq, _n_seq, _a0_seq, _a2_seq, ) = ctx.saved_tensors
+        _T, _B, _D = _xs.shape
+        _H = _h_seq.shape[2]
+        _zero = _xs.new_zeros((_B, _H))
+        _dhs = _grads[0] if _grads[0] is not None else _xs.new_zeros((_T, _B, _H))
+        _dhs_steps = _dhs.unbind(0)
+        _steps = max(1, _BLOCK_ROWS // _B)
+        # Linear maps on [h_prev, x], stacked: one GEMM per step.
+        _W0 = _torch.cat((W_r, W_z,))
+        _b0 = _torch.cat((b_r, b_z,))
+        # Linear maps on [x], stacked: one GEMM per step.
+        _W1 = _torch.cat((W_xn,))
+        _b1 = _torch.cat((b_xn,))
+        # Linear maps on [h_prev], stacked: one GEMM per step.
+        _W2 = _torch.cat((W_hn,))
+        _b2 = _torch.cat((b_hn,))
+        _dxs = _xs.new_empty((_T, _B, _D))
+        _da0_chunk = _xs.new_empty((min(_T, _steps), _B, 2 * _H))
+        _da0_steps = _da0_chunk.unbind(0)
+        _db0 = _xs.new_zeros((2 * _H,))
+        _dW0_h_prev = _xs.new_zeros((2 * _H, _H))
+        _W0_h_prev = _W0[:, 0:_H].contiguous()
+        _dW0_x = _xs.new_zeros((2 * _H, _D))
+        _W0_x = _W0[:, _H:_H + _D].contiguous()
+        _da1_chunk = _xs.new_empty((min(_T, _steps), _B, _H))
+        _da1_steps = _da1_chunk.unbind(0)
+        _db1 = _xs.new_zeros((_H,))
+        _dW1_x = _xs.new_zeros((_H, _D))
+        _W1_x = _W1[:, 0:_D].contiguous()
+        _da2_chunk = _xs.new_empty((min(_T, _steps), _B, _H))
+        _da2_steps = _da2_chunk.unbind(0)
+        _db2 = _xs.new_zeros((_H,))
+        _dW2_h_prev = _xs.new_zeros((_H, _H))
+        _W2_h_prev = _W2[:, 0:_H].contiguous()
+        _fac = _xs.new_empty((min(_T, _steps), _B, 4, _H))
+        _fac_steps = _fac.unbind(0)
+        _a0_seq_steps = _a0_seq.unbind(0)
+        # Gradients arriving at the final state; the output state's also gets the last step's.
+        _final_h = _grads[1] if _grads[1] is not None else _zero
+        d_h_in = _final_h + _dhs_steps[_T - 1]
+        for _t in range(_T - 1, -1, -1):
+            _s = _t % _steps
+            if _t == _T - 1 or _s == _steps - 1:
+                # Steps t0 … t: every forward-only factor of their adjoints, at once.
+                _t0 = _t - _s
+                a_hn = _a2_seq[_t0:_t + 1, :, 0:_H]
+                h_prev = _h_seq[_t0:_t + 1]
+                n = _n_seq[_t0:_t + 1]
+                r = _a0_seq[_t0:_t + 1, :, 0:_H]
+                z = _a0_seq[_t0:_t + 1, :, _H:2 * _H]
+                _fac_block = _fac[: _t + 1 - _t0]
+                # fac_a_r__h_in = a_hn*r*(1 - n**2)*(1 - r)*(1 - z)
+                _fac_block[:, :, 0] = a_hn*r*(1 - _torch.square(n))*(1 - r)*(1 - z)
+                # fac_a_z__h_in = z*(1 - z)*(h_prev - n)
+                _fac_block[:, :, 1] = z*(1 - z)*(h_prev - n)
+                # fac_a_hn__h_in = r*(1 - n**2)*(1 - z)
+                _fac_block[:, :, 2] = r*(1 - _torch.square(n))*(1 - z)
+                # fac_a_xn__h_in = (1 - n**2)*(1 - z)
+                _fac_block[:, :, 3] = (1 - _torch.square(n))*(1 - z)
+            _fac_t = _fac_steps[_s]
+            _da0 = _da0_steps[_s]
+            _da1 = _da1_steps[_s]
+            _da2 = _da2_steps[_s]
+            z = _a0_seq_steps[_t][:, _H:2 * _H]
+            _dh_next = _dhs_steps[_t - 1] if _t else _zero
+            # d_a_r, d_a_z = d_h_in * factors, at once
+            _torch.mul(d_h_in.unsqueeze(1), _fac_t[:, 0:2], out=_da0.view(_B, 2, _H)[:, 0:2])
+            # d_a_hn = d_h_in*fac_a_hn__h_in
+            _torch.mul(d_h_in, _fac_t[:, 2], out=_da2[:, 0:_H])
+            # d_a_xn = d_h_in*fac_a_xn__h_in
+            _torch.mul(d_h_in, _fac_t[:, 3], out=_da1[:, 0:_H])
+            # d_h_prev = d_h_in*z + d_h_prev__stack0 + d_h_prev__stack2 + _dh_next
+            _v_h_prev = _torch.addcmul(_dh_next, d_h_in, z)
+            _v_h_prev.addmm_(_da0, _W0_h_prev)
+            _v_h_prev.addmm_(_da2, _W2_h_prev)
+            _carry_h = _v_h_prev
+            d_h_in = _carry_h
+            if _s == 0:
+                # Steps t … t_end − 1 are done: fold them into the weight and input gradients.
+                _t_end = min(_T, _t + _steps)
+                _n = (_t_end - _t) * _B
+                _da0_flat = _da0_chunk[: _t_end - _t].reshape(_n, 2 * _H)
+                _db0 += _da0_flat.sum(0)
+                _dW0_h_prev.addmm_(_da0_flat.t(), _h_seq[_t:_t_end].reshape(_n, _H))
+                _dxs_chunk = _dxs[_t:_t_end].view(_n, _D)
+                _torch.mm(_da0_flat, _W0_x, out=_dxs_chunk)
+                _dW0_x.addmm_(_da0_flat.t(), _xs[_t:_t_end].reshape(_n, _D))
+                _da1_flat = _da1_chunk[: _t_end - _t].reshape(_n, _H)
+                _db1 += _da1_flat.sum(0)
+                _dxs_chunk.addmm_(_da1_flat, _W1_x)
+                _dW1_x.addmm_(_da1_flat.t(), _xs[_t:_t_end].reshape(_n, _D))
+                _da2_flat = _da2_chunk[: _t_end - _t].reshape(_n, _H)
+                _db2 += _da2_flat.sum(0)
+                _dW2_h_prev.addmm_(_da2_flat.t(), _h_seq[_t:_t_end].reshape(_n, _H))
+        return (
+            _dxs,
+            _torch.cat((_dW0_h_prev[0:_H], _dW0_x[0:_H]), 1),
+            _db0[0:_H],
+            _torch.cat((_dW0_h_prev[_H:2 * _H], _dW0_x[_H:2 * _H]), 1),
+            _db0[_H:2 * _H],
+            _dW1_x[0:_H],
+            _db1[0:_H],
+            _dW2_h_prev[0:_H],
+            _db2[0:_H],
+            d_h_in,
+        )
+
+
+def forward(
+    xs: _torch.Tensor,
+    params: dict[str, _torch.Tensor],
+    state: dict[str, _torch.Tensor] | None = None,
+) -> tuple[_torch.Tensor, dict[str, _torch.Tensor]]:
+    """Run the cell over a whole sequence, differentiably.
+
+    Parameters
+    ----------
+    xs : torch.Tensor, shape (T, B, D)
+        Inputs of every step (floating point; the dtype and device of everything else).
+    params : dict of str to torch.Tensor
+        Exactly the keys :data:`PARAMETER_NAMES`, shapes as :func:`parameter_shapes`.
+    state : dict of str to torch.Tensor, optional
+        Initial state, keys :data:`STATE_NAMES`, each (B, H); zeros when omitted.
+
+    Returns
+    -------
+    hs : torch.Tensor, shape (T, B, H)
+        The output state ``h`` after every step.
+    state : dict of str to torch.Tensor
+        The final state, each (B, H).
+
+    Raises
+    ------
+    ValueError
+        On a wrong rank or shape, or a missing or unexpected key.
+    TypeError
+        On a tensor that is not floating point, or dtypes or devices that differ from ``xs``.
+    """
+    if not isinstance(xs, _torch.Tensor) or not xs.is_floating_point():
+        raise TypeError(f"xs must be a floating-point torch.Tensor; got {_describe(xs)}")
+    if xs.dim() != 3 or 0 in xs.shape:
+        raise ValueError(f"xs must have shape (T, B, D) with no empty axis; got {tuple(xs.shape)}")
+    _T, _B, _D = xs.shape
+    if not isinstance(params, dict) or sorted(params) != sorted(PARAMETER_NAMES):
+        _keys = sorted(str(k) for k in params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(f"params must be a dict with exactly the keys {list(PARAMETER_NAMES)}; got {_keys}")
+    _H = params["W_r"].shape[0] if params["W_r"].dim() else 0
+    _expected = parameter_shapes(_D, _H)
+    for _name in PARAMETER_NAMES:
+        _check(f"params['{_name}']", params[_name], xs, _expected[_name])
+    if state is None:
+        state = {_name: xs.new_zeros((_B, _H)) for _name in STATE_NAMES}
+    if not isinstance(state, dict) or sorted(state) != sorted(STATE_NAMES):
+        _keys = sorted(str(k) for k in state) if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"state must be a dict with exactly the keys {list(STATE_NAMES)}; got {_keys}")
+    for _name in STATE_NAMES:
+        _check(f"state['{_name}']", state[_name], xs, (_B, _H))
+    _outputs = SequenceFunction.apply(
+        xs, *(params[_name] for _name in PARAMETER_NAMES), *(state[_name] for _name in STATE_NAMES)
+    )
+    return _outputs[0], dict(zip(STATE_NAMES, _outputs[1:], strict=True))
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, _torch.Tensor):
+        return f"dtype {value.dtype}"
+    return type(value).__name__
+
+
+def _check(name: str, value: object, xs: _torch.Tensor, shape: tuple[int, ...]) -> None:
+    if not isinstance(value, _torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(value).__name__}")
+    if value.dtype != xs.dtype:
+        raise TypeError(f"{name} must have dtype {xs.dtype} like xs; got {value.dtype}")
+    if value.device != xs.device:
+        raise TypeError(f"{name} must be on {xs.device} like xs; got {value.device}")
+    if tuple(value.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}; got {tuple(value.shape)}")
+
+
+class Cell(_torch.nn.Module):
+    """One layer of the cell as an ``nn.Module``, with one parameter per spec parameter.
+
+    Parameters are drawn from U(-1/sqrt(H), 1/sqrt(H)), as torch initialises its RNNs.
+    ``forward(xs, state=None)`` returns ``(hs, final_state)`` as :func:`forward`.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, *, dtype=None, device=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+        for _name, _shape in parameter_shapes(self.input_size, self.hidden_size).items():
+            self.register_parameter(_name, _torch.nn.Parameter(_torch.empty(_shape, dtype=dtype, device=device)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H))."""
+        _bound = self.hidden_size**-0.5
+        with _torch.no_grad():
+            for _parameter in self.parameters():
+                _parameter.uniform_(-_bound, _bound)
+
+    def forward(self, xs: _torch.Tensor, state: dict[str, _torch.Tensor] | None = None):  # type: ignore[no-untyped-def]
+        return forward(xs, {_name: getattr(self, _name) for _name in PARAMETER_NAMES}, state)
+
+    def extra_repr(self) -> str:
+        return f"cell={CELL!r}, input_size={self.input_size}, hidden_size={self.hidden_size}"

@@ -1,0 +1,327 @@
+# Generated from lstm_sym/spec/cells/lstm_cifg.cell by `lstm-sym regenerate` — do not edit.
+"""Peephole LSTM with coupled input and forget gate (CIFG): generated PyTorch module (an autograd.Function over the sequence).
+
+Greff et al.'s CIFG variant of the peephole LSTM: one gate decides both what to write
+and what to erase, f = 1 - i, as in the GRU. Removes a quarter of the weights at almost
+no cost in accuracy.
+
+One step, per unit (``W @ [u, v]`` acts on the concatenation of ``u`` and ``v``;
+``<state>_prev`` is the state at the previous step)::
+
+    a_i = W_i @ [h_prev, x] + b_i
+    i = sigmoid(a_i + p_i*C_prev)
+    f = 1 - i
+    a_C = W_C @ [h_prev, x] + b_C
+    C_tilde = tanh(a_C)
+    C = f*C_prev + i*C_tilde
+    a_o = W_o @ [h_prev, x] + b_o
+    o = sigmoid(a_o + p_o*C)
+    h = o*tanh(C)
+
+Shapes: ``xs`` (T, B, D); every state (B, H); the parameters as in
+:func:`parameter_shapes`. Any floating dtype and any device, following ``xs``.
+The backward pass is the derived one (lstm_sym prints it from the same derivation as the
+NumPy kernel), not autograd's: the forward pass saves only what it reads.
+This module imports only torch.
+"""
+
+from __future__ import annotations
+
+import torch as _torch
+from torch.autograd.function import once_differentiable as _once_differentiable
+
+__all__ = [
+    "CELL",
+    "OUTPUT_STATE",
+    "PARAMETER_NAMES",
+    "STATE_NAMES",
+    "Cell",
+    "SequenceFunction",
+    "forward",
+    "parameter_shapes",
+]
+
+#: Name of the cell this module implements.
+CELL = "lstm_cifg"
+#: Parameters, in spec order: the positional tensors of :class:`SequenceFunction` after ``xs``.
+PARAMETER_NAMES = ("W_i", "b_i", "W_C", "b_C", "W_o", "b_o", "p_i", "p_o", )
+#: States, in spec order: the last positional tensors of :class:`SequenceFunction`.
+STATE_NAMES = ("h", "C", )
+#: The state emitted at every step.
+OUTPUT_STATE = "h"
+#: Rows (steps × batch) per block of the backward pass: its adjoint factors are computed,
+#: and its weight gradients folded in, a block of max(1, _BLOCK_ROWS // B) steps at a time.
+_BLOCK_ROWS = 1024
+
+
+def parameter_shapes(input_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+    """Return the shape of every parameter for input size ``D`` and hidden size ``H``."""
+    _D, _H = int(input_size), int(hidden_size)
+    return {
+        "W_i": (_H, _H + _D),
+        "b_i": (_H,),
+        "W_C": (_H, _H + _D),
+        "b_C": (_H,),
+        "W_o": (_H, _H + _D),
+        "b_o": (_H,),
+        "p_i": (_H,),
+        "p_o": (_H,),
+    }
+
+
+class SequenceFunction(_torch.autograd.Function):
+    """The whole sequence as one autograd node: ``apply(xs, *params, *state)``.
+
+    Returns ``(hs, *final_state)``: ``hs`` (T, B, H) and each final state (B, H), in the
+    order of :data:`PARAMETER_NAMES` and :data:`STATE_NAMES`. Prefer :func:`forward`.
+    """
+
+    @staticmethod
+    def forward(ctx, *_tensors):  # type: ignore[no-untyped-def, override]
+        _xs = _tensors[0].contiguous()
+        (W_i, b_i, W_C, b_C, W_o, b_o, p_i, p_o, ) = _tensors[1:9]
+        (h_prev, C_prev, ) = _tensors[9:]
+        _T, _B, _D = _xs.shape
+        _H = h_prev.shape[1]
+        # Linear maps on [h_prev, x], stacked: one GEMM per step.
+        _W0 = _torch.cat((W_i, W_C, W_o,))
+        _b0 = _torch.cat((b_i, b_C, b_o,))
+        # The input projection of every step at once, bias included.
+        _a0_seq = _torch.addmm(_b0, _xs.reshape(_T * _B, _D), _W0[:, _H:_H + _D].t()).view(_T, _B, 3 * _H)
+        _a0_steps = _a0_seq.unbind(0)
+        _W0_h_prev_T = _W0[:, 0:_H].t()
+        _h_list = [h_prev]
+        _C_list = [C_prev]
+        _i_list = []
+        _f_list = []
+        _C_tilde_list = []
+        _o_list = []
+        _tanh_C_list = []
+        for _t in range(_T):
+            _a0 = _a0_steps[_t]
+            _a0.addmm_(h_prev, _W0_h_prev_T)
+            a_i = _a0[:, 0:_H]
+            a_C = _a0[:, _H:2 * _H]
+            a_o = _a0[:, 2 * _H:3 * _H]
+            i = _torch.sigmoid(_torch.addcmul(a_i, C_prev, p_i))
+            _i_list.append(i)
+            f = 1 - i
+            _f_list.append(f)
+            C_tilde = _torch.tanh(a_C)
+            _C_tilde_list.append(C_tilde)
+            C = _torch.addcmul(C_tilde*i, C_prev, f)
+            o = _torch.sigmoid(_torch.addcmul(a_o, C, p_o))
+            _o_list.append(o)
+            tanh_C = _torch.tanh(C)
+            _tanh_C_list.append(tanh_C)
+            h = o*tanh_C
+            _h_list.append(h)
+            _C_list.append(C)
+            h_prev = h
+            C_prev = C
+        _h_seq = _torch.stack(_h_list)
+        _C_seq = _torch.stack(_C_list)
+        _i_seq = _torch.stack(_i_list)
+        _f_seq = _torch.stack(_f_list)
+        _C_tilde_seq = _torch.stack(_C_tilde_list)
+        _o_seq = _torch.stack(_o_list)
+        _tanh_C_seq = _torch.stack(_tanh_C_list)
+        ctx.save_for_backward(_xs, *_tensors[1:9], _h_seq, _C_seq, _i_seq, _f_seq, _C_tilde_seq, _o_seq, _tanh_C_seq, )
+        return (_h_seq[1:], _h_seq[_T].clone(), _C_seq[_T].clone(),)
+
+    @staticmethod
+    @_once_differentiable
+    def backward(ctx, *_grads):  # type: ignore[no-untyped-def, override]
+        (_xs, W_i, b_i, W_C, b_C, W_o, b_o, p_i, p_o, _h_seq, _C_seq, _i_seq, _f_seq, _C_tilde_seq, _o_seq, _tanh_C_seq, ) = ctx.saved_tensors
+        _T, _B, _D = _xs.shape
+        _H = _h_seq.shape[2]
+        _zero = _xs.new_zeros((_B, _H))
+        _dhs = _grads[0] if _grads[0] is not None else _xs.new_zeros((_T, _B, _H))
+        _dhs_steps = _dhs.unbind(0)
+        _steps = max(1, _BLOCK_ROWS // _B)
+        # Linear maps on [h_prev, x], stacked: one GEMM per step.
+        _W0 = _torch.cat((W_i, W_C, W_o,))
+        _b0 = _torch.cat((b_i, b_C, b_o,))
+        _dxs = _xs.new_empty((_T, _B, _D))
+        _da0_chunk = _xs.new_empty((min(_T, _steps), _B, 3 * _H))
+        _da0_steps = _da0_chunk.unbind(0)
+        _db0 = _xs.new_zeros((3 * _H,))
+        _dW0_h_prev = _xs.new_zeros((3 * _H, _H))
+        _W0_h_prev = _W0[:, 0:_H].contiguous()
+        _dW0_x = _xs.new_zeros((3 * _H, _D))
+        _W0_x = _W0[:, _H:_H + _D].contiguous()
+        _fac = _xs.new_empty((min(_T, _steps), _B, 5, _H))
+        _fac_steps = _fac.unbind(0)
+        _dp_p_i = _xs.new_zeros((_H,))
+        _dp_p_o = _xs.new_zeros((_H,))
+        # Gradients arriving at the final state; the output state's also gets the last step's.
+        _final_h = _grads[1] if _grads[1] is not None else _zero
+        _final_C = _grads[2] if _grads[2] is not None else _zero
+        d_h_in = _final_h + _dhs_steps[_T - 1]
+        d_C_in = _final_C
+        for _t in range(_T - 1, -1, -1):
+            _s = _t % _steps
+            if _t == _T - 1 or _s == _steps - 1:
+                # Steps t0 … t: every forward-only factor of their adjoints, at once.
+                _t0 = _t - _s
+                C_prev = _C_seq[_t0:_t + 1]
+                C_tilde = _C_tilde_seq[_t0:_t + 1]
+                f = _f_seq[_t0:_t + 1]
+                i = _i_seq[_t0:_t + 1]
+                o = _o_seq[_t0:_t + 1]
+                tanh_C = _tanh_C_seq[_t0:_t + 1]
+                _fac_block = _fac[: _t + 1 - _t0]
+                # fac_a_i__C = i*(1 - i)*(-C_prev + C_tilde)
+                _fac_block[:, :, 0] = i*(1 - i)*(-C_prev + C_tilde)
+                # fac_a_C__C = i*(1 - C_tilde**2)
+                _fac_block[:, :, 1] = i*(1 - _torch.square(C_tilde))
+                # fac_C__h_in = o*p_o*tanh_C*(1 - o) + o*(1 - tanh_C**2)
+                _fac_block[:, :, 2] = _torch.addcmul(o*p_o*tanh_C*(1 - o), o, 1 - _torch.square(tanh_C))
+                # fac_a_o__h_in = o*tanh_C*(1 - o)
+                _fac_block[:, :, 3] = o*tanh_C*(1 - o)
+                # fac_C_prev__C = f + i*p_i*(1 - i)*(-C_prev + C_tilde)
+                _fac_block[:, :, 4] = f + i*p_i*(1 - i)*(-C_prev + C_tilde)
+            _fac_t = _fac_steps[_s]
+            _da0 = _da0_steps[_s]
+            _dh_next = _dhs_steps[_t - 1] if _t else _zero
+            # d_C = d_C_in + d_h_in*fac_C__h_in
+            _v_C = _torch.addcmul(d_C_in, d_h_in, _fac_t[:, 2])
+            d_C = _v_C
+            # d_a_i, d_a_C = d_C * factors, at once
+            _torch.mul(d_C.unsqueeze(1), _fac_t[:, 0:2], out=_da0.view(_B, 3, _H)[:, 0:2])
+            # d_a_o = d_h_in*fac_a_o__h_in
+            _torch.mul(d_h_in, _fac_t[:, 3], out=_da0[:, 2 * _H:3 * _H])
+            # d_h_prev = d_h_prev__stack0 + _dh_next
+            _v_h_prev = _torch.addmm(_dh_next, _da0, _W0_h_prev)
+            _carry_h = _v_h_prev
+            # d_C_prev = d_C*fac_C_prev__C
+            _v_C_prev = _torch.mul(d_C, _fac_t[:, 4])
+            _carry_C = _v_C_prev
+            d_h_in = _carry_h
+            d_C_in = _carry_C
+            if _s == 0:
+                # Steps t … t_end − 1 are done: fold them into the weight and input gradients.
+                _t_end = min(_T, _t + _steps)
+                _n = (_t_end - _t) * _B
+                _da0_flat = _da0_chunk[: _t_end - _t].reshape(_n, 3 * _H)
+                _db0 += _da0_flat.sum(0)
+                _dW0_h_prev.addmm_(_da0_flat.t(), _h_seq[_t:_t_end].reshape(_n, _H))
+                _dxs_chunk = _dxs[_t:_t_end].view(_n, _D)
+                _torch.mm(_da0_flat, _W0_x, out=_dxs_chunk)
+                _dW0_x.addmm_(_da0_flat.t(), _xs[_t:_t_end].reshape(_n, _D))
+                _dp_p_i += (_da0_chunk[: _t_end - _t, :, 0:_H] * _C_seq[_t:_t_end]).sum((0, 1))
+                _dp_p_o += (_da0_chunk[: _t_end - _t, :, 2 * _H:3 * _H] * _C_seq[_t + 1:_t_end + 1]).sum((0, 1))
+        return (
+            _dxs,
+            _torch.cat((_dW0_h_prev[0:_H], _dW0_x[0:_H]), 1),
+            _db0[0:_H],
+            _torch.cat((_dW0_h_prev[_H:2 * _H], _dW0_x[_H:2 * _H]), 1),
+            _db0[_H:2 * _H],
+            _torch.cat((_dW0_h_prev[2 * _H:3 * _H], _dW0_x[2 * _H:3 * _H]), 1),
+            _db0[2 * _H:3 * _H],
+            _dp_p_i,
+            _dp_p_o,
+            d_h_in,
+            d_C_in,
+        )
+
+
+def forward(
+    xs: _torch.Tensor,
+    params: dict[str, _torch.Tensor],
+    state: dict[str, _torch.Tensor] | None = None,
+) -> tuple[_torch.Tensor, dict[str, _torch.Tensor]]:
+    """Run the cell over a whole sequence, differentiably.
+
+    Parameters
+    ----------
+    xs : torch.Tensor, shape (T, B, D)
+        Inputs of every step (floating point; the dtype and device of everything else).
+    params : dict of str to torch.Tensor
+        Exactly the keys :data:`PARAMETER_NAMES`, shapes as :func:`parameter_shapes`.
+    state : dict of str to torch.Tensor, optional
+        Initial state, keys :data:`STATE_NAMES`, each (B, H); zeros when omitted.
+
+    Returns
+    -------
+    hs : torch.Tensor, shape (T, B, H)
+        The output state ``h`` after every step.
+    state : dict of str to torch.Tensor
+        The final state, each (B, H).
+
+    Raises
+    ------
+    ValueError
+        On a wrong rank or shape, or a missing or unexpected key.
+    TypeError
+        On a tensor that is not floating point, or dtypes or devices that differ from ``xs``.
+    """
+    if not isinstance(xs, _torch.Tensor) or not xs.is_floating_point():
+        raise TypeError(f"xs must be a floating-point torch.Tensor; got {_describe(xs)}")
+    if xs.dim() != 3 or 0 in xs.shape:
+        raise ValueError(f"xs must have shape (T, B, D) with no empty axis; got {tuple(xs.shape)}")
+    _T, _B, _D = xs.shape
+    if not isinstance(params, dict) or sorted(params) != sorted(PARAMETER_NAMES):
+        _keys = sorted(str(k) for k in params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(f"params must be a dict with exactly the keys {list(PARAMETER_NAMES)}; got {_keys}")
+    _H = params["W_i"].shape[0] if params["W_i"].dim() else 0
+    _expected = parameter_shapes(_D, _H)
+    for _name in PARAMETER_NAMES:
+        _check(f"params['{_name}']", params[_name], xs, _expected[_name])
+    if state is None:
+        state = {_name: xs.new_zeros((_B, _H)) for _name in STATE_NAMES}
+    if not isinstance(state, dict) or sorted(state) != sorted(STATE_NAMES):
+        _keys = sorted(str(k) for k in state) if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"state must be a dict with exactly the keys {list(STATE_NAMES)}; got {_keys}")
+    for _name in STATE_NAMES:
+        _check(f"state['{_name}']", state[_name], xs, (_B, _H))
+    _outputs = SequenceFunction.apply(
+        xs, *(params[_name] for _name in PARAMETER_NAMES), *(state[_name] for _name in STATE_NAMES)
+    )
+    return _outputs[0], dict(zip(STATE_NAMES, _outputs[1:], strict=True))
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, _torch.Tensor):
+        return f"dtype {value.dtype}"
+    return type(value).__name__
+
+
+def _check(name: str, value: object, xs: _torch.Tensor, shape: tuple[int, ...]) -> None:
+    if not isinstance(value, _torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor; got {type(value).__name__}")
+    if value.dtype != xs.dtype:
+        raise TypeError(f"{name} must have dtype {xs.dtype} like xs; got {value.dtype}")
+    if value.device != xs.device:
+        raise TypeError(f"{name} must be on {xs.device} like xs; got {value.device}")
+    if tuple(value.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}; got {tuple(value.shape)}")
+
+
+class Cell(_torch.nn.Module):
+    """One layer of the cell as an ``nn.Module``, with one parameter per spec parameter.
+
+    Parameters are drawn from U(-1/sqrt(H), 1/sqrt(H)), as torch initialises its RNNs.
+    ``forward(xs, state=None)`` returns ``(hs, final_state)`` as :func:`forward`.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, *, dtype=None, device=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.input_size = int(input_size)
+        self.hidden_size = int(hidden_size)
+        for _name, _shape in parameter_shapes(self.input_size, self.hidden_size).items():
+            self.register_parameter(_name, _torch.nn.Parameter(_torch.empty(_shape, dtype=dtype, device=device)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw every parameter from U(-1/sqrt(H), 1/sqrt(H))."""
+        _bound = self.hidden_size**-0.5
+        with _torch.no_grad():
+            for _parameter in self.parameters():
+                _parameter.uniform_(-_bound, _bound)
+
+    def forward(self, xs: _torch.Tensor, state: dict[str, _torch.Tensor] | None = None):  # type: ignore[no-untyped-def]
+        return forward(xs, {_name: getattr(self, _name) for _name in PARAMETER_NAMES}, state)
+
+    def extra_repr(self) -> str:
+        return f"cell={CELL!r}, input_size={self.input_size}, hidden_size={self.hidden_size}"
