@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import torch
 
+from lstm_sym.backends.numpy.printer import render_kernel
 from lstm_sym.backends.torch import TORCH_KERNELS_DIR, render_torch_module
 from lstm_sym.derive import derive
 from lstm_sym.kernels import load_kernel
 from lstm_sym.nn import load_torch_module
 from lstm_sym.regenerate import repository_root
-from lstm_sym.render.kernel import render_kernel
 from lstm_sym.spec import builtin_cell_names, parse_spec_file
 from lstm_sym.verify.gradcheck import kernel_from_source
 
