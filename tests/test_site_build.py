@@ -155,7 +155,7 @@ def _titles_and_paths(items: list[object]) -> list[str]:
 
 
 def test_student_track_reads_in_course_order() -> None:
-    """The Learn section runs Why LSTM → cell → gates → Explore → BPTT → Exercises → the
+    """The Learn section runs Why LSTM → cell → gates → BPTT → Explore → Exercises → the
     experiment, and derivation pages the nav does not name land after Variants in Reference."""
     from mkdocs.config import load_config
 
@@ -173,8 +173,8 @@ def test_student_track_reads_in_course_order() -> None:
         "gates/forget.md",
         "gates/input.md",
         "gates/output.md",
-        "explore.md",
         "derivations/lstm.md",
+        "explore.md",
         "exercises.md",
         "experiments/long-context.md",
     ]

@@ -134,7 +134,7 @@ class _Printer(TorchPrinter):  # type: ignore[misc]
         base, exponent = expr.args
         if exponent == 2:
             return f"_torch.square({self._print(base)})"
-        return str(super()._print_Pow(expr, rational))
+        return str(super()._print_Pow(expr))
 
     def _print_Add(self, expr: sympy.Add, order: str | None = None) -> str:
         # ``u*v + w`` → ``_torch.addcmul(w, u, v)``: one kernel instead of two.
