@@ -128,6 +128,11 @@ def _parser() -> argparse.ArgumentParser:
             "committed one) and fail on any difference or a stale fingerprint"
         ),
     )
+    experiment.add_argument(
+        "--from-cache",
+        action="store_true",
+        help="train nothing; write results, figures and page from the cached runs only",
+    )
     return parser
 
 
@@ -164,7 +169,11 @@ def _run(argv: Sequence[str] | None) -> int:
             from .experiments.long_context import main as long_context
 
             return long_context(
-                arguments.quick, arguments.out, arguments.jobs, check_only=arguments.check
+                arguments.quick,
+                arguments.out,
+                arguments.jobs,
+                check_only=arguments.check,
+                from_cache=arguments.from_cache,
             )
         return _list()
     except (SpecError, KeyError) as error:

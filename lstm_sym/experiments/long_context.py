@@ -149,6 +149,7 @@ def run_sweep(
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
     cache: Path | None = None,
+    train_missing: bool = True,
 ) -> dict[str, Any]:
     """Train every (variant, N, seed) of ``sweep`` that is not cached and collect the results.
 
@@ -163,6 +164,9 @@ def run_sweep(
         Folder of cached run records for this sweep's fingerprint: records found there are
         used as they are, every run trained is written there as soon as it finishes. None
         trains everything and keeps nothing.
+    train_missing : bool
+        False trains nothing: the results hold the (variant, N) points whose every seed is
+        cached, and ``"missing"`` lists the runs that are not.
 
     Returns
     -------
@@ -182,6 +186,9 @@ def run_sweep(
                 records[(v.name, n, s)] = record
     cached = len(records)
     todo = [(v, n, s) for v, n, s in runs if (v.name, n, s) not in records]
+    missing = [f"{v.name} N={n} seed={s}" for v, n, s in todo]
+    if not train_missing:
+        todo = []
     # Longest sequences first, so that the workers finish together.
     todo.sort(key=lambda run: -run[1])
     jobs = jobs or min(os.cpu_count() or 1, 2)
@@ -224,6 +231,8 @@ def run_sweep(
             raise
         pool.shutdown()
     results = _collect(sweep, records)
+    if not train_missing and missing:
+        results["missing"] = missing
     results["timing"] = {
         "cpu_s": sum(r["cpu_s"] for r in records.values()),
         "cpu_s_trained": cpu_trained,
@@ -234,6 +243,7 @@ def run_sweep(
             v.name: {
                 str(n): [records[(v.name, n, s)]["cpu_s"] for s in sweep.seeds]
                 for n in sweep.fillers_of(v.name)
+                if all((v.name, n, s) in records for s in sweep.seeds)
             }
             for v in sweep.variants
         },
@@ -254,6 +264,8 @@ def _collect(
         accuracy[v.name] = {}
         curves[v.name] = {}
         for n in fillers:
+            if not all((v.name, n, s) in records for s in sweep.seeds):
+                continue  # an incomplete sweep (train_missing=False) leaves the point out
             per_seed = [records[(v.name, n, s)] for s in sweep.seeds]
             point = summarise([r["accuracy"] for r in per_seed])
             point["steps_run"] = [r["steps_run"] for r in per_seed]
@@ -265,7 +277,7 @@ def _collect(
             }
             if n in sweep.saliency_fillers:
                 saliency.setdefault(v.name, {})[str(n)] = _saliency_point(per_seed)
-        if sweep.diagnostic_filler in fillers:
+        if str(sweep.diagnostic_filler) in accuracy[v.name]:
             diagnostics[v.name] = [
                 records[(v.name, sweep.diagnostic_filler, s)]["diagnostics"] for s in sweep.seeds
             ]
@@ -371,7 +383,7 @@ def expectations(results: dict[str, Any]) -> list[dict[str, Any]]:
     checks: list[dict[str, Any]] = []
 
     def success(variant: str, claim: str, at_least: float | None, at_most: float | None) -> None:
-        if variant not in accuracy:
+        if far not in accuracy.get(variant, {}):
             return
         point = accuracy[variant][far]
         rate = point["success_rate"]
@@ -506,7 +518,13 @@ def _load_average() -> list[float] | None:
         return None
 
 
-def main(quick: bool, out: Path | None, jobs: int | None = None, check_only: bool = False) -> int:
+def main(
+    quick: bool,
+    out: Path | None,
+    jobs: int | None = None,
+    check_only: bool = False,
+    from_cache: bool = False,
+) -> int:
     """Run the sweep (full or quick), write the results, figures and page; return the status.
 
     Parameters
@@ -522,6 +540,9 @@ def main(quick: bool, out: Path | None, jobs: int | None = None, check_only: boo
     check_only : bool
         Train nothing but :func:`check` the ``results.json`` in ``out`` (default: the
         committed one).
+    from_cache : bool
+        Train nothing: write the results, figures and page from the cached runs alone (an
+        interrupted sweep), listing the missing runs in ``results.json`` and on the page.
 
     Returns
     -------
@@ -554,7 +575,9 @@ def main(quick: bool, out: Path | None, jobs: int | None = None, check_only: boo
     line = Progress()
     load_before = _load_average()
     started = time.perf_counter()
-    results = run_sweep(sweep, jobs=jobs, progress=line.update, cache=cache)
+    results = run_sweep(
+        sweep, jobs=jobs, progress=line.update, cache=cache, train_missing=not from_cache
+    )
     line.done()
     elapsed = time.perf_counter() - started
     results["timing"] = results["timing"] | {
@@ -604,7 +627,7 @@ def _comparable(record: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any
     view = {key: record[key] for key in stored if key != "saliency"}
     if "saliency" in stored:
         view["saliency"] = {key: record["saliency"][key] for key in stored["saliency"]}
-    return json.loads(json.dumps(rounded(view)))
+    return dict(json.loads(json.dumps(rounded(view))))
 
 
 def check_runs(results: dict[str, Any]) -> list[tuple[str, int, int]]:
@@ -683,7 +706,13 @@ def check(out: Path, stream: TextIO | None = None) -> int:
         for v, n, s in sweep.runs()
         if str(n) not in results["accuracy"].get(v.name, {})
     ]
-    if missing:
+    if missing and missing == results.get("missing"):
+        print(
+            f"INCOMPLETE: results.json says that {len(missing)} runs of the sweep are missing "
+            f"(e.g. {missing[0]}); resume with: {results.get('command')}",
+            file=stream,
+        )
+    elif missing:
         failures += 1
         print(f"MISSING {len(missing)} runs of the sweep, e.g. {missing[0]}", file=stream)
     for name, points in results["accuracy"].items():
@@ -736,14 +765,17 @@ def _table(results: dict[str, Any]) -> str:
     lines = [
         f"test accuracy (chance {results['task']['chance']:.3f}): mean [95 % t-interval] "
         f"successes/{len(results['sweep']['seeds'])} seeds",
-        f"{'variant':<21}" + "".join(f"{'N=' + str(n):>22}" for n in fillers),
+        f"{'variant':<24}" + "".join(f"{'N=' + str(n):>22}" for n in fillers),
     ]
     for v in results["variants"]:
         row = results["accuracy"][v["name"]]
         parts = []
         for n in fillers:
+            if str(n) not in row:
+                parts.append("—")
+                continue
             point = row[str(n)]
             low, high = point["ci95"]
             parts.append(f"{point['mean']:.2f} [{low:.2f}, {high:.2f}] {point['successes']:>2}")
-        lines.append(f"{v['name']:<21}" + "".join(f"{p:>22}" for p in parts))
+        lines.append(f"{v['name']:<24}" + "".join(f"{p:>22}" for p in parts))
     return "\n".join(lines)
