@@ -144,6 +144,29 @@ def _read_cached(path: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and "accuracy" in record else None
 
 
+def _priority(variant: str, n_filler: int) -> tuple[int, int]:
+    """Order of the runs still to train: what an interrupted sweep should have first.
+
+    The short lengths of every variant first (cheap, and they hold the N = 100 diagnostics),
+    then the chrono and b_f = 1 LSTMs at the longest length (the headline), the ablation at
+    N = 300, the ablation at N = 1000, the other cells at N = 1000, and the rest; within a
+    tier, the longer sequences first.
+    """
+    if n_filler <= 100:
+        tier = 0
+    elif variant in ("lstm_chrono", "lstm_bf1", "rnn") and n_filler >= 1000:
+        tier = 1
+    elif variant.startswith("lstm_chrono") and n_filler == 300:
+        tier = 2
+    elif variant.startswith("lstm_chrono_"):
+        tier = 3
+    elif n_filler >= 1000:
+        tier = 4
+    else:
+        tier = 5
+    return tier, -n_filler
+
+
 def run_sweep(
     sweep: SweepConfig,
     jobs: int | None = None,
@@ -189,8 +212,7 @@ def run_sweep(
     missing = [f"{v.name} N={n} seed={s}" for v, n, s in todo]
     if not train_missing:
         todo = []
-    # Longest sequences first, so that the workers finish together.
-    todo.sort(key=lambda run: -run[1])
+    todo.sort(key=lambda run: _priority(run[0].name, run[1]))
     jobs = jobs or min(os.cpu_count() or 1, 2)
     started = time.perf_counter()
     cpu_trained = 0.0
