@@ -254,7 +254,12 @@ def run_sweep(
         pool.shutdown()
     results = _collect(sweep, records)
     if not train_missing and missing:
-        results["missing"] = missing
+        # A point is left out unless every seed of it is there: list every run of those.
+        results["missing"] = [
+            f"{v.name} N={n} seed={s}"
+            for v, n, s in runs
+            if str(n) not in results["accuracy"].get(v.name, {})
+        ]
     results["timing"] = {
         "cpu_s": sum(r["cpu_s"] for r in records.values()),
         "cpu_s_trained": cpu_trained,

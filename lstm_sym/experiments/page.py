@@ -291,6 +291,8 @@ def _saliency_section(results: dict[str, Any], figures: str) -> list[str]:
         + " and ".join(f"N = {n}" for n in fillers)
         + f", one line per cell]({figures}/saliency.svg)",
         "",
+        "Lines are means over the held-out sequences and the seeds; values below 10⁻²⁰ are "
+        "drawn on the lower edge. "
         "Per cell: the value at the clue, the mean over the fillers and their ratio, medians "
         "over seeds (the numbers of every seed are in `results.json`, under `saliency`):",
         "",
@@ -317,7 +319,7 @@ def _saliency_section(results: dict[str, Any], figures: str) -> list[str]:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
     far = str(max(fillers))
-    if "rnn" in saliency and "lstm_chrono" in saliency and far in saliency["rnn"]:
+    if all(far in saliency.get(name, {}) for name in ("rnn", "lstm_chrono")):
         rnn = _median([p["clue_over_filler"] or 0.0 for p in saliency["rnn"][far]["per_seed"]])
         lstm = _median(
             [p["clue_over_filler"] or 0.0 for p in saliency["lstm_chrono"][far]["per_seed"]]
@@ -685,10 +687,11 @@ def render_page(results: dict[str, Any], figures: str) -> str:
     if missing:
         lines += [
             '!!! warning "Incomplete sweep"',
-            f"    {len(missing)} of {results['timing']['runs']} runs of the sweep were not "
-            "finished when this page was written (for example "
-            f"{', '.join(missing[:3])}); their points are left out and marked —. "
-            f"`{results['command']}` trains only the missing runs.",
+            f"    This page was written from an interrupted sweep: {len(missing)} of "
+            f"{results['timing']['runs']} runs are left out (for example "
+            f"{', '.join(missing[:3])}), because not every seed of their (cell, N) point had "
+            "finished; the table marks those points —. The full list is in `results.json` "
+            f"under `missing`; `{results['command']}` trains only what the run cache lacks.",
             "",
         ]
     if results.get("quick"):

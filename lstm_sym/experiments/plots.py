@@ -22,6 +22,8 @@ PLOT_FILES = (
     "forget-gate.svg",
     "saliency.svg",
 )
+#: Saliency values below this are drawn on the lower edge of the saliency figure.
+SALIENCY_FLOOR = 1e-20
 #: Width of every figure in inches (the SVG's natural width is 72 pt per inch = 96 px).
 WIDTH_IN = 5.0
 
@@ -230,7 +232,7 @@ def _saliency(results: dict[str, Any], path: Path) -> Path:
     fillers = sorted({int(n) for points in saliency.values() for n in points})
     figure = _figure(3.0 * max(1, len(fillers)) + 2.6)
     panels = figure.subplots(max(1, len(fillers)), 1, squeeze=False)[:, 0]
-    floor = np.finfo(float).tiny
+    floor = SALIENCY_FLOOR
     for axes, n in zip(panels, fillers, strict=False):
         for name, label in labels.items():
             point = saliency.get(name, {}).get(str(n))
@@ -245,9 +247,10 @@ def _saliency(results: dict[str, Any], path: Path) -> Path:
                 label=label if n == fillers[0] else None,
             )
         axes.axvline(0, color="black", linestyle=":", linewidth=1)
-        axes.set_title(f"N = {n}: the clue is step 0, the question step {n + 1}", loc="left")
+        axes.set_ylim(bottom=floor / 3)
+        axes.set_title(f"N = {n} (clue at t = 0)", loc="left")
         axes.set_ylabel("‖∂z_correct/∂x_t‖")
-    panels[-1].set_xlabel("input step t (mean over held-out sequences and seeds)")
+    panels[-1].set_xlabel("input step t")
     _legend_below(figure, columns=1)
     return _save(figure, path)
 
