@@ -123,14 +123,20 @@ _ABLATION = (
 
 
 def _ablation_lengths(results: dict[str, Any]) -> list[int]:
-    names = [name for name, _ in _ABLATION if name in results["accuracy"]]
-    shared = set.intersection(*(set(results["accuracy"][name]) for name in names))
-    return sorted(int(n) for n in shared)
+    """The lengths at which the ablation's own variants (chrono taken apart) were trained."""
+    names = [name for name, _ in _ABLATION if name.startswith("lstm_chrono_")]
+    return sorted({int(n) for name in names for n in results["accuracy"].get(name, {})})
 
 
 def _compare(results: dict[str, Any], full: str, ablated: str, part: str) -> str:
     """One sentence: what removing ``part`` (going from ``full`` to ``ablated``) changed."""
-    lengths = _ablation_lengths(results)
+    lengths = [
+        n
+        for n in _ablation_lengths(results)
+        if all(str(n) in results["accuracy"].get(name, {}) for name in (full, ablated))
+    ]
+    if not lengths:
+        return "not measured yet (the sweep was interrupted before these runs)."
     pairs = [(n, _point(results, full, n), _point(results, ablated, n)) for n in lengths]
     numbers = "; ".join(
         f"N = {n}: {b['successes']} of {len(b['per_seed'])} seeds without it, "
