@@ -124,6 +124,19 @@ def _parser() -> argparse.ArgumentParser:
         help="output folder (default: docs/experiments/long-context; a temporary one with --quick)",
     )
     experiment.add_argument("--jobs", type=int, help="worker processes (default: up to 2)")
+    experiment.add_argument(
+        "--check",
+        action="store_true",
+        help=(
+            "train nothing; rerun a few stored runs of results.json (in --out, default the "
+            "committed one) and fail on any difference or a stale fingerprint"
+        ),
+    )
+    experiment.add_argument(
+        "--from-cache",
+        action="store_true",
+        help="train nothing; write results, figures and page from the cached runs only",
+    )
     return parser
 
 
@@ -186,7 +199,13 @@ def _run(argv: Sequence[str] | None) -> int:
         if arguments.command == "experiment":
             from .experiments.long_context import main as long_context
 
-            return long_context(arguments.quick, arguments.out, arguments.jobs)
+            return long_context(
+                arguments.quick,
+                arguments.out,
+                arguments.jobs,
+                check_only=arguments.check,
+                from_cache=arguments.from_cache,
+            )
         return _list()
     except (SpecError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) else str(error)

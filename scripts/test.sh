@@ -14,6 +14,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 lstm-sym regenerate --check
+python -m lstm_sym experiment long-context --check
 scripts/check
 python scripts/mutation_check.py
 python benchmarks/bench_kernels.py --quick

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,13 @@ import pytest
 
 from lstm_sym.cli import main
 from lstm_sym.experiments import long_context
-from lstm_sym.experiments.initialisation import apply_init, chrono_bias
-from lstm_sym.experiments.long_context import PAGE_FILE, QUICK, RESULTS_FILE, VARIANTS, Progress
+from lstm_sym.experiments.fingerprint import fingerprint
+from lstm_sym.experiments.initialisation import FIXED_T_MAX, apply_init, chrono_bias
+from lstm_sym.experiments.long_context import PAGE_FILE, QUICK, RESULTS_FILE, VARIANTS
 from lstm_sym.experiments.page import render_page
 from lstm_sym.experiments.plots import PLOT_FILES
+from lstm_sym.experiments.runs import SweepConfig
+from lstm_sym.experiments.saliency import input_saliency
 from lstm_sym.experiments.stats import success_rate, t_critical_95, t_interval_95
 from lstm_sym.experiments.task import LongContextTask
 from lstm_sym.kernels import load_kernel
@@ -175,15 +179,120 @@ def test_missing_matplotlib_stops_before_training(
     assert "pip install 'lstm_sym[docs]'" in captured.err
 
 
-def test_progress_writes_plain_lines_when_not_a_terminal() -> None:
-    """Progress into a log (not a TTY) writes one plain line per run, no carriage returns."""
-    stream = io.StringIO()
-    progress = Progress(3, stream)
-    for k in range(3):
-        progress.update(f"run {k}")
-    lines = stream.getvalue().splitlines()
-    assert "\r" not in stream.getvalue()
-    assert len(lines) == 3 and lines[-1].endswith("run 2") and "3/3" in lines[-1]
+def _check(out: Path) -> tuple[int, str]:
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["experiment", "long-context", "--check", "--out", str(out)])
+    return code, printed.getvalue()
+
+
+def _copy_results(source: Path, target: Path) -> dict[str, Any]:
+    target.mkdir(parents=True, exist_ok=True)
+    return dict(json.loads((source / RESULTS_FILE).read_text(encoding="utf-8")))
+
+
+def _save(results: dict[str, Any], out: Path) -> None:
+    (out / RESULTS_FILE).write_text(json.dumps(results), encoding="utf-8")
+
+
+def test_check_passes_on_what_the_sweep_wrote(quick_out: Path) -> None:
+    """`--check` reruns an RNN and an LSTM run of a fresh sweep and finds them the same."""
+    code, printed = _check(quick_out)
+    assert code == 0, printed
+    reruns = [line for line in printed.splitlines() if line.startswith("same: ")]
+    assert any(line.startswith("same: rnn ") for line in reruns)
+    assert any(line.startswith("same: lstm") for line in reruns)
+
+
+def test_check_detects_a_tampered_stored_run(quick_out: Path, tmp_path: Path) -> None:
+    """Changing one stored number of a rerun run (its step count) makes `--check` fail."""
+    results = _copy_results(quick_out, tmp_path)
+    (name, n, seed), _ = long_context.check_runs(results)
+    index = results["sweep"]["seeds"].index(seed)
+    results["accuracy"][name][str(n)]["steps_run"][index] += 1
+    _save(results, tmp_path)
+    code, printed = _check(tmp_path)
+    assert code == 1
+    assert f"DIFFERENT: {name} N={n} seed={seed}: steps_run" in printed
+
+
+def test_check_detects_a_summary_that_its_seeds_do_not_give(
+    quick_out: Path, tmp_path: Path
+) -> None:
+    """A stored mean that is not the mean of the stored per-seed accuracies fails the check."""
+    results = _copy_results(quick_out, tmp_path)
+    results["accuracy"]["gru_chrono"]["8"]["mean"] += 0.01
+    _save(results, tmp_path)
+    code, printed = _check(tmp_path)
+    assert code == 1 and "DIFFERENT summary of gru_chrono N=8" in printed
+
+
+def test_check_reports_a_stale_fingerprint(quick_out: Path, tmp_path: Path) -> None:
+    """A stored fingerprint of other kernel code is reported as stale, naming the file."""
+    results = _copy_results(quick_out, tmp_path)
+    results["fingerprint"]["files"]["kernels/lstm.py"] = "0" * 64
+    results["fingerprint"]["sha256"] = "f" * 64
+    _save(results, tmp_path)
+    code, printed = _check(tmp_path)
+    assert code == 1
+    assert "STALE fingerprint" in printed and "kernels/lstm.py" in printed
+
+
+def test_fingerprint_follows_kernel_code_not_page_code(tmp_path: Path) -> None:
+    """Editing a kernel the sweep uses changes the fingerprint; editing the page writer does not."""
+    package = tmp_path / "lstm_sym"
+    shutil.copytree(ROOT / "lstm_sym", package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = fingerprint(QUICK, package)["sha256"]
+    with (package / "experiments" / "page.py").open("a", encoding="utf-8") as page:
+        page.write("# a comment\n")
+    assert fingerprint(QUICK, package)["sha256"] == before
+    with (package / "kernels" / "gru.py").open("a", encoding="utf-8") as kernel:
+        kernel.write("# a comment\n")
+    assert fingerprint(QUICK, package)["sha256"] != before
+
+
+def test_cached_runs_are_not_trained_again(tmp_path: Path) -> None:
+    """A second sweep with the same cache trains nothing and collects the same results."""
+    sweep = SweepConfig(
+        fillers=(4,), seeds=(0, 1), train=QUICK.train, diagnostic_filler=4,
+        diagnostic_batch=8, saliency_fillers=(4,), saliency_batch=8,
+        variants=VARIANTS[:1], only=(), quick=True,
+    )  # fmt: skip
+    first = long_context.run_sweep(sweep, jobs=1, cache=tmp_path)
+    second = long_context.run_sweep(sweep, jobs=1, cache=tmp_path)
+    assert (first["timing"]["runs_trained"], second["timing"]["runs_trained"]) == (2, 0)
+    assert second["timing"]["runs_cached"] == 2
+    first.pop("timing")
+    second.pop("timing")
+    assert first == second
+
+
+def test_saliency_matches_finite_differences() -> None:
+    """‖∂ logit_correct / ∂ x_t‖ per step equals a central-difference estimate of it."""
+    kernel = load_kernel("lstm")
+    task = LongContextTask(3, n_classes=3, n_fillers_vocab=2)
+    batch = task.sample(2, np.random.default_rng(5))
+    rng = np.random.default_rng(6)
+    params = kernel.init_params(task.input_size, 4, seed=1, dtype=np.float64)
+    readout = {"W_y": rng.normal(size=(3, 4)), "b_y": rng.normal(size=3)}
+
+    def logits(xs: np.ndarray) -> np.ndarray:
+        hs, _, _ = kernel.forward(xs, params)
+        z = hs[-1] @ readout["W_y"].T + readout["b_y"]
+        return np.asarray(z[np.arange(2), batch.labels])
+
+    T, B, D = batch.xs.shape
+    grad = np.zeros((T, B, D))
+    eps = 1e-6
+    for t in range(T):
+        for d in range(D):
+            up, down = batch.xs.copy(), batch.xs.copy()
+            up[t, :, d] += eps
+            down[t, :, d] -= eps
+            grad[t, :, d] = (logits(up) - logits(down)) / (2 * eps)
+    expected = np.linalg.norm(grad, axis=2).mean(axis=1)
+    got = input_saliency(kernel, params, readout, batch)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
 def test_chrono_biases_lie_in_log_range() -> None:
@@ -203,6 +312,26 @@ def test_chrono_sets_input_bias_to_minus_forget_bias() -> None:
     assert np.all((params["b_f"] >= 0.0) & (params["b_f"] <= np.log(11.0)))
     np.testing.assert_array_equal(params["b_i"], -params["b_f"])
     np.testing.assert_array_equal(params["b_C"], b_C)
+
+
+def test_chrono_forget_only_keeps_the_drawn_input_bias() -> None:
+    """The first ablation sets chrono's b_f (same draws as chrono) and leaves b_i as drawn."""
+    kernel = load_kernel("lstm")
+    params = kernel.init_params(5, 16, seed=0)
+    b_i = params["b_i"].copy()
+    apply_init("lstm", params, "chrono_forget_only", 12, np.random.default_rng(1))
+    np.testing.assert_array_equal(params["b_i"], b_i)
+    np.testing.assert_array_equal(params["b_f"], chrono_bias(16, 12, np.random.default_rng(1)))
+
+
+def test_chrono_fixed_tmax_ignores_the_sequence_length() -> None:
+    """The second ablation draws b_f = log u, u in [1, FIXED_T_MAX − 1], whatever T_max says."""
+    kernel = load_kernel("lstm")
+    params = kernel.init_params(5, 64, seed=0)
+    apply_init("lstm", params, "chrono_fixed_tmax", 1002, np.random.default_rng(1))
+    assert np.all((params["b_f"] >= 0.0) & (params["b_f"] <= np.log(FIXED_T_MAX - 1)))
+    assert params["b_f"].max() > np.log(FIXED_T_MAX - 1) - 0.5
+    np.testing.assert_array_equal(params["b_i"], -params["b_f"])
 
 
 def test_chrono_on_the_gru_opens_its_keep_gate() -> None:
@@ -267,16 +396,16 @@ def _committed() -> dict[str, Any]:
 
 
 def test_committed_results_cover_the_sweep() -> None:
-    """The committed results hold 5+ seeds per (variant, N) for N = 10, 30, 100, 300."""
+    """Every run of the full sweep (to N = 1000, 5 seeds) is in the committed results, or is
+    listed there as missing; every figure is there."""
     results = _committed()
     assert not results["quick"]
-    assert results["sweep"]["fillers"] == [10, 30, 100, 300]
+    assert results["sweep"]["fillers"] == [10, 30, 100, 300, 1000]
     assert len(results["sweep"]["seeds"]) >= 5
-    names = {v["name"] for v in results["variants"]}
-    assert {"rnn", "lstm_bf0", "lstm_bf1", "lstm_chrono", "gru_chrono"} <= names
-    for name in names:
-        for n in results["sweep"]["fillers"]:
-            assert len(results["accuracy"][name][str(n)]["per_seed"]) >= 5
+    declared = set(results.get("missing", []))
+    for variant, n, seed in long_context.FULL.runs():
+        point = results["accuracy"].get(variant.name, {}).get(str(n))
+        assert point is not None or f"{variant.name} N={n} seed={seed}" in declared
     for name in PLOT_FILES:
         assert (COMMITTED / name).is_file(), name
 

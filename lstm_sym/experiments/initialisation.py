@@ -8,7 +8,11 @@ initialisations here only overwrite biases of the gate that *keeps* the old memo
 - ``"chrono"``: Tallec & Ollivier (ICLR 2018), *Can recurrent neural networks warp time?* The
   keep gate's bias is ``log u`` with ``u ~ U[1, T_max − 1]`` drawn per unit, so that unit ``j``
   starts with a memory time scale of about ``u_j`` steps; where a separate write gate exists
-  (the LSTM's input gate) its bias is the negative, ``b_i = −b_f``.
+  (the LSTM's input gate) its bias is the negative, ``b_i = −b_f``;
+- two ablations of chrono, to tell its three parts apart: ``"chrono_forget_only"`` sets the
+  keep bias as chrono does but leaves the write bias as the kernel drew it, and
+  ``"chrono_fixed_tmax"`` sets both biases as chrono does but with ``T_max`` fixed at
+  :data:`FIXED_T_MAX` instead of the sequence length.
 
 The keep gate is named differently per cell, and one of the GRU forms writes with the gate
 that the other keeps with:
@@ -33,7 +37,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["INITIALISATIONS", "KEEP_GATES", "KeepGate", "apply_init", "chrono_bias"]
+__all__ = [
+    "FIXED_T_MAX",
+    "INITIALISATIONS",
+    "KEEP_GATES",
+    "KeepGate",
+    "apply_init",
+    "chrono_bias",
+]
+
+#: ``T_max`` of the ``"chrono_fixed_tmax"`` ablation, whatever the sequence length: chrono as it
+#: would be set up for sequences of about 100 steps.
+FIXED_T_MAX = 100
 
 #: Accepted values of ``init`` in :func:`apply_init`, with a one-line description.
 INITIALISATIONS = {
@@ -43,6 +58,14 @@ INITIALISATIONS = {
     "chrono": (
         "kernel init, then the keep gate's bias = log u, u ~ U[1, T_max − 1] per unit, "
         "T_max = N + 2 (Tallec & Ollivier, 2018); the LSTM's b_i = −b_f"
+    ),
+    "chrono_forget_only": (
+        "kernel init, then the keep gate's bias = log u, u ~ U[1, T_max − 1] per unit, "
+        "T_max = N + 2; the LSTM's b_i left as the kernel drew it (uniform in ±1/√H)"
+    ),
+    "chrono_fixed_tmax": (
+        f"kernel init, then the keep gate's bias = log u, u ~ U[1, T_max − 1] per unit, "
+        f"T_max = {FIXED_T_MAX} whatever N; the LSTM's b_i = −b_f"
     ),
 }
 
@@ -115,7 +138,8 @@ def apply_init(
     init : str
         One of :data:`INITIALISATIONS`.
     t_max : int
-        ``T_max`` of chrono (ignored otherwise).
+        ``T_max`` of chrono, the sequence length (ignored otherwise, and by
+        ``"chrono_fixed_tmax"``, which uses :data:`FIXED_T_MAX`).
     rng : numpy.random.Generator
         Source of chrono's draws.
 
@@ -136,7 +160,9 @@ def apply_init(
             raise ValueError(f"init {init!r} sets b_f; cell {cell!r} has no forget gate b_f")
         params["b_f"][...] = float(init.removeprefix("forget_bias_"))
         return
+    if init == "chrono_fixed_tmax":
+        t_max = FIXED_T_MAX
     keep = chrono_bias(params[gate.bias].shape[0], t_max, rng)
     params[gate.bias][...] = gate.sign * keep
-    if gate.write_bias is not None:
+    if gate.write_bias is not None and init != "chrono_forget_only":
         params[gate.write_bias][...] = -params[gate.bias]

@@ -1,10 +1,16 @@
 """The lecture's claim, measured: does the LSTM remember a clue that the plain RNN forgets?
 
-``lstm-sym experiment long-context [--quick] [--out DIR] [--jobs J]`` trains every
-:data:`VARIANTS` entry (a cell and a gate-bias initialisation) on
-:class:`~lstm_sym.experiments.task.LongContextTask` for every filler length ``N`` and seed,
-records what happens inside the cells at one length, then writes ``results.json``, the SVG
-plots of :mod:`lstm_sym.experiments.plots` and the page of :mod:`lstm_sym.experiments.page`.
+``lstm-sym experiment long-context [--quick] [--out DIR] [--jobs J]`` trains every run of
+:data:`~lstm_sym.experiments.runs.FULL` (a variant — a cell and a gate-bias initialisation —,
+a filler length ``N`` and a seed) on :class:`~lstm_sym.experiments.task.LongContextTask`,
+then writes ``results.json``, the SVG plots of :mod:`lstm_sym.experiments.plots` and the page
+of :mod:`lstm_sym.experiments.page`.
+
+- Every finished run is cached under ``build/long-context-runs/<fingerprint>/`` (see
+  :mod:`lstm_sym.experiments.fingerprint`), so an interrupted or extended sweep trains only
+  the runs that are missing, and a change to the code that decides the numbers starts afresh.
+- ``lstm-sym experiment long-context --check`` reruns a few stored runs (:func:`check`) and
+  fails on any difference, or when the stored fingerprint is not the code's.
 
 Runs are independent and seeded, so the results do not depend on how many worker processes
 share them out (``--jobs``); each worker uses a single BLAS thread.
@@ -17,6 +23,7 @@ import json
 import math
 import multiprocessing
 import os
+import platform
 import signal
 import sys
 import tempfile
@@ -24,27 +31,27 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from ..console import Progress as ProgressLine
-from .diagnostics import gradient_norms_by_distance, keep_gate_summary
-from .initialisation import INITIALISATIONS
+from ..console import Progress
+from .fingerprint import fingerprint
+from .initialisation import FIXED_T_MAX, INITIALISATIONS
+from .runs import FULL, QUICK, VARIANTS, SweepConfig, Variant, held_out_seeds, run_one
 from .stats import SUCCESS_THRESHOLD, success_rate, t_interval_95
 from .task import FILLERS, LANGUAGES, QUERY, STATES
-from .train import TrainConfig, train
 
 __all__ = [
     "FULL",
     "QUICK",
     "SMOKE_TEST_WARNING",
     "VARIANTS",
-    "Progress",
     "SweepConfig",
     "Variant",
+    "check",
+    "held_out_seeds",
     "main",
     "render_existing",
     "rounded",
@@ -67,159 +74,6 @@ MISSING_MATPLOTLIB = (
     "lstm-sym: error: the experiment draws its figures with matplotlib, which is not "
     "installed; install it with: pip install 'lstm_sym[docs]'"
 )
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One line of the comparison: a kernel and how its gate biases start.
-
-    Attributes
-    ----------
-    name : str
-        Key in ``results.json``.
-    cell : str
-        Kernel name (:func:`lstm_sym.kernels.load_kernel`).
-    init : str
-        Gate-bias initialisation (:data:`~lstm_sym.experiments.initialisation.INITIALISATIONS`).
-    label : str
-        Name in plots and tables.
-    """
-
-    name: str
-    cell: str
-    init: str
-    label: str
-
-
-#: Every variant the sweep trains, in plotting order.
-VARIANTS = (
-    Variant("rnn", "rnn", "default", "RNN"),
-    Variant("lstm_bf0", "lstm", "forget_bias_0", "LSTM, b_f = 0"),
-    Variant("lstm_bf1", "lstm", "forget_bias_1", "LSTM, b_f = 1"),
-    Variant("lstm_chrono", "lstm", "chrono", "LSTM, chrono"),
-    Variant("gru_chrono", "gru", "chrono", "GRU, chrono"),
-    Variant("coupled_lstm_chrono", "coupled_lstm", "chrono", "coupled LSTM, chrono"),
-)
-
-
-@dataclass(frozen=True)
-class SweepConfig:
-    """Which runs a sweep makes.
-
-    Attributes
-    ----------
-    fillers : tuple of int
-        Filler lengths ``N``.
-    seeds : tuple of int
-        Seeds per (variant, N); each seeds the initial parameters and the training batches.
-    train : TrainConfig
-        Sizes, optimiser and stopping settings, the same for every variant.
-    diagnostic_filler : int
-        ``N`` of the runs (every seed) whose gradient norms and keep gates are recorded.
-    diagnostic_batch : int
-        Held-out sequences used for those diagnostics.
-    variants : tuple of Variant
-    quick : bool
-        Whether this is the smoke test.
-    """
-
-    fillers: tuple[int, ...] = (10, 30, 100, 300)
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    diagnostic_filler: int = 100
-    diagnostic_batch: int = 256
-    variants: tuple[Variant, ...] = VARIANTS
-    quick: bool = False
-
-
-#: The committed sweep.
-FULL = SweepConfig()
-#: The smoke test: tiny cells, two short lengths, two seeds, a few dozen steps.
-QUICK = SweepConfig(
-    fillers=(4, 8),
-    seeds=(0, 1),
-    train=TrainConfig(
-        hidden_size=8,
-        batch_size=16,
-        steps=30,
-        check_every=10,
-        validation_size=64,
-        test_size=100,
-    ),
-    diagnostic_filler=8,
-    diagnostic_batch=32,
-    quick=True,
-)
-
-
-def held_out_seeds(n_filler: int) -> tuple[list[int], list[int]]:
-    """Seeds of the validation and test sets of length ``N``: the same for every run."""
-    return [10_000, n_filler], [30_000, n_filler]
-
-
-def _run_one(variant: Variant, n_filler: int, seed: int, sweep: SweepConfig) -> dict[str, Any]:
-    """Train one (variant, N, seed) in a worker; return plain data."""
-    from ..kernels import load_kernel
-
-    started = time.process_time()
-    kernel = load_kernel(variant.cell)
-    config = sweep.train
-    task = config.task(n_filler)
-    validation_seed, test_seed = held_out_seeds(n_filler)
-    validation = task.sample(config.validation_size, np.random.default_rng(validation_seed))
-    test = task.sample(config.test_size, np.random.default_rng(test_seed))
-    result = train(kernel, n_filler, seed, config, validation, test, variant.init)
-    record: dict[str, Any] = {
-        "accuracy": result.accuracy,
-        "final_loss": result.final_loss,
-        "steps_run": result.steps_run,
-        "curve_steps": result.curve_steps,
-        "curve_accuracy": result.curve_accuracy,
-    }
-    if n_filler == sweep.diagnostic_filler:
-        probe = task.sample(sweep.diagnostic_batch, np.random.default_rng([20_000, n_filler]))
-        record["diagnostics"] = {
-            moment: {
-                "gradient_norms": gradient_norms_by_distance(
-                    kernel, model["params"], model["readout"], probe
-                ),
-                "keep_gate": keep_gate_summary(kernel, model["params"], probe),
-            }
-            for moment, model in (("init", result.initial), ("trained", result.trained))
-        }
-    record["cpu_s"] = time.process_time() - started
-    return record
-
-
-class Progress:
-    """A plain-text progress bar on a stream (one line per update when it is not a terminal).
-
-    Parameters
-    ----------
-    total : int
-        Number of units of work.
-    stream : text stream
-        Where to write (standard error by default).
-    width : int
-        Characters of the bar.
-    """
-
-    def __init__(self, total: int, stream: TextIO | None = None, width: int = 30) -> None:
-        self.total = total
-        self.done = 0
-        self.width = width
-        self.started = time.perf_counter()
-        self.line = ProgressLine(stream)
-
-    def update(self, label: str) -> None:
-        """Count one unit of work as done and redraw with ``label``."""
-        self.done += 1
-        filled = self.width * self.done // max(1, self.total)
-        bar = "#" * filled + "-" * (self.width - filled)
-        elapsed = time.perf_counter() - self.started
-        self.line.update(f"[{bar}] {self.done}/{self.total} {elapsed:6.1f} s  {label}")
-        if self.done == self.total:
-            self.line.done()
 
 
 @contextmanager
@@ -274,12 +128,53 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             worker.terminate()
 
 
+#: Folder, under the checkout, of the cached run records (one sub-folder per fingerprint).
+CACHE_FOLDER = Path("build") / "long-context-runs"
+
+
+def _cache_file(folder: Path, variant: Variant, n_filler: int, seed: int) -> Path:
+    return folder / f"{variant.name}.{variant.cell}.{variant.init}.N{n_filler}.seed{seed}.json"
+
+
+def _read_cached(path: Path) -> dict[str, Any] | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and "accuracy" in record else None
+
+
+def _priority(variant: str, n_filler: int) -> tuple[int, int]:
+    """Order of the runs still to train: what an interrupted sweep should have first.
+
+    The short lengths of every variant first (cheap, and they hold the N = 100 diagnostics),
+    then the chrono and b_f = 1 LSTMs at the longest length (the headline), the ablation at
+    N = 300, the ablation at N = 1000, the other cells at N = 1000, and the rest; within a
+    tier, the longer sequences first.
+    """
+    if n_filler <= 100:
+        tier = 0
+    elif variant in ("lstm_chrono", "lstm_bf1", "rnn") and n_filler >= 1000:
+        tier = 1
+    elif variant.startswith("lstm_chrono") and n_filler == 300:
+        tier = 2
+    elif variant.startswith("lstm_chrono_"):
+        tier = 3
+    elif n_filler >= 1000:
+        tier = 4
+    else:
+        tier = 5
+    return tier, -n_filler
+
+
 def run_sweep(
     sweep: SweepConfig,
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    cache: Path | None = None,
+    train_missing: bool = True,
 ) -> dict[str, Any]:
-    """Train every (variant, N, seed) of ``sweep`` in worker processes and collect the results.
+    """Train every (variant, N, seed) of ``sweep`` that is not cached and collect the results.
 
     Parameters
     ----------
@@ -287,44 +182,99 @@ def run_sweep(
     jobs : int, optional
         Worker processes; default ``min(os.cpu_count(), 2)``.
     progress : callable, optional
-        Called with a label after every finished run.
+        Called with a status line after every finished or cached run.
+    cache : pathlib.Path, optional
+        Folder of cached run records for this sweep's fingerprint: records found there are
+        used as they are, every run trained is written there as soon as it finishes. None
+        trains everything and keeps nothing.
+    train_missing : bool
+        False trains nothing: the results hold the (variant, N) points whose every seed is
+        cached, and ``"missing"`` lists the runs that are not.
 
     Returns
     -------
     dict
-        The content of ``results.json`` (not yet rounded); its ``"timing"`` holds only the
-        workers' CPU seconds, ``"cpu_s"``.
+        The content of ``results.json`` (not yet rounded); its ``"timing"`` holds the CPU
+        seconds of every run (``"cpu_s"``, cached ones as they were measured) and of the runs
+        trained now (``"cpu_s_trained"``), and how many runs were trained and cached.
     """
-    runs = [(v, n, s) for v in sweep.variants for n in sweep.fillers for s in sweep.seeds]
-    # Longest sequences first, so that the workers finish together.
-    runs.sort(key=lambda run: -run[1])
-    jobs = jobs or min(os.cpu_count() or 1, 2)
+    runs = sweep.runs()
+    total = len(runs)
     records: dict[tuple[str, int, int], dict[str, Any]] = {}
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(jobs, mp_context=context)
-    try:
-        # The workers start at the first submit; they inherit one BLAS thread and an ignored
-        # Ctrl-C (the terminal sends it to them too), so only this process reacts to it.
-        with _single_blas_thread(), _ctrl_c_ignored():
-            futures: dict[Future[dict[str, Any]], tuple[Variant, int, int]] = {
-                pool.submit(_run_one, v, n, s, sweep): (v, n, s) for v, n, s in runs
-            }
-        for future in as_completed(futures):
-            v, n, s = futures[future]
-            record = future.result()
-            records[(v.name, n, s)] = record
-            if progress is not None:
-                progress(
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        for v, n, s in runs:
+            record = _read_cached(_cache_file(cache, v, n, s))
+            if record is not None:
+                records[(v.name, n, s)] = record
+    cached = len(records)
+    todo = [(v, n, s) for v, n, s in runs if (v.name, n, s) not in records]
+    missing = [f"{v.name} N={n} seed={s}" for v, n, s in todo]
+    if not train_missing:
+        todo = []
+    todo.sort(key=lambda run: _priority(run[0].name, run[1]))
+    jobs = jobs or min(os.cpu_count() or 1, 2)
+    started = time.perf_counter()
+    cpu_trained = 0.0
+
+    def report(label: str) -> None:
+        if progress is not None:
+            elapsed = time.perf_counter() - started
+            progress(
+                f"[{len(records)}/{total} runs, {cached} cached] {elapsed:7.1f} s wall, "
+                f"{cpu_trained:7.1f} CPU-s  {label}"
+            )
+
+    if cached:
+        report("from the cache")
+    if todo:
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(jobs, mp_context=context)
+        try:
+            # The workers start at the first submit; they inherit one BLAS thread and an ignored
+            # Ctrl-C (the terminal sends it to them too), so only this process reacts to it.
+            with _single_blas_thread(), _ctrl_c_ignored():
+                futures: dict[Future[dict[str, Any]], tuple[Variant, int, int]] = {
+                    pool.submit(run_one, v, n, s, sweep): (v, n, s) for v, n, s in todo
+                }
+            for future in as_completed(futures):
+                v, n, s = futures[future]
+                record = future.result()
+                records[(v.name, n, s)] = record
+                cpu_trained += record["cpu_s"]
+                if cache is not None:
+                    _write_text(_cache_file(cache, v, n, s), json.dumps(record) + "\n")
+                report(
                     f"{v.name} N={n} seed={s}: accuracy {record['accuracy']:.3f} "
-                    f"after {record['steps_run']} steps"
+                    f"after {record['steps_run']} steps, {record['cpu_s']:.0f} CPU-s"
                 )
-    except BaseException:
-        _stop_workers(pool)
-        raise
-    pool.shutdown()
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        pool.shutdown()
     results = _collect(sweep, records)
-    # CPU seconds of the workers: what the sweep costs on an otherwise idle machine.
-    results["timing"] = {"cpu_s": sum(r["cpu_s"] for r in records.values())}
+    if not train_missing and missing:
+        # A point is left out unless every seed of it is there: list every run of those.
+        results["missing"] = [
+            f"{v.name} N={n} seed={s}"
+            for v, n, s in runs
+            if str(n) not in results["accuracy"].get(v.name, {})
+        ]
+    results["timing"] = {
+        "cpu_s": sum(r["cpu_s"] for r in records.values()),
+        "cpu_s_trained": cpu_trained,
+        "runs": total,
+        "runs_trained": len(todo),
+        "runs_cached": cached,
+        "cpu_s_by_run": {
+            v.name: {
+                str(n): [records[(v.name, n, s)]["cpu_s"] for s in sweep.seeds]
+                for n in sweep.fillers_of(v.name)
+                if all((v.name, n, s) in records for s in sweep.seeds)
+            }
+            for v in sweep.variants
+        },
+    }
     return results
 
 
@@ -335,10 +285,14 @@ def _collect(
     accuracy: dict[str, dict[str, Any]] = {}
     curves: dict[str, dict[str, Any]] = {}
     diagnostics: dict[str, Any] = {}
+    saliency: dict[str, dict[str, Any]] = {}
     for v in sweep.variants:
+        fillers = sweep.fillers_of(v.name)
         accuracy[v.name] = {}
         curves[v.name] = {}
-        for n in sweep.fillers:
+        for n in fillers:
+            if not all((v.name, n, s) in records for s in sweep.seeds):
+                continue  # an incomplete sweep (train_missing=False) leaves the point out
             per_seed = [records[(v.name, n, s)] for s in sweep.seeds]
             point = summarise([r["accuracy"] for r in per_seed])
             point["steps_run"] = [r["steps_run"] for r in per_seed]
@@ -348,7 +302,9 @@ def _collect(
                 "steps": [r["curve_steps"] for r in per_seed],
                 "accuracy": [r["curve_accuracy"] for r in per_seed],
             }
-        if sweep.diagnostic_filler in sweep.fillers:
+            if n in sweep.saliency_fillers:
+                saliency.setdefault(v.name, {})[str(n)] = _saliency_point(per_seed)
+        if str(sweep.diagnostic_filler) in accuracy[v.name]:
             diagnostics[v.name] = [
                 records[(v.name, sweep.diagnostic_filler, s)]["diagnostics"] for s in sweep.seeds
             ]
@@ -356,9 +312,17 @@ def _collect(
     results: dict[str, Any] = {
         "experiment": "long-context",
         "command": "lstm-sym experiment long-context" + (" --quick" if sweep.quick else ""),
+        "check_command": "lstm-sym experiment long-context --check",
         "quick": sweep.quick,
+        "fingerprint": fingerprint(sweep),
+        "environment": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "machine": platform.machine(),
+        },
         "variants": [dataclasses.asdict(v) for v in sweep.variants],
         "initialisations": {v.init: INITIALISATIONS[v.init] for v in sweep.variants},
+        "fixed_t_max": FIXED_T_MAX,
         "task": {
             "description": (
                 "one state token, N filler tokens, the query token; "
@@ -376,9 +340,12 @@ def _collect(
         },
         "sweep": {
             "fillers": list(sweep.fillers),
+            "fillers_of": {v.name: list(sweep.fillers_of(v.name)) for v in sweep.variants},
             "seeds": list(sweep.seeds),
             "diagnostic_filler": sweep.diagnostic_filler,
             "diagnostic_batch": sweep.diagnostic_batch,
+            "saliency_fillers": list(sweep.saliency_fillers),
+            "saliency_batch": sweep.saliency_batch,
         },
         "train": dataclasses.asdict(config)
         | {
@@ -406,9 +373,21 @@ def _collect(
         "accuracy": accuracy,
         "curves": curves,
         "diagnostics": diagnostics,
+        "saliency": saliency,
     }
     results["expectations"] = expectations(results)
     return results
+
+
+def _saliency_point(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-seed saliency numbers of one (variant, N), and the profile averaged over seeds."""
+    keys = ("clue", "filler_mean", "query", "clue_over_filler")
+    profiles = np.array([r["saliency"]["profile"] for r in per_seed], dtype=float)
+    return {
+        "per_seed": [{key: r["saliency"][key] for key in keys} for r in per_seed],
+        "positions": per_seed[0]["saliency"]["positions"],
+        "profile_mean": [float(x) for x in profiles.mean(axis=0)],
+    }
 
 
 def _clue_gradient(results: dict[str, Any], variant: str, state: str, moment: str) -> float:
@@ -431,7 +410,7 @@ def expectations(results: dict[str, Any]) -> list[dict[str, Any]]:
     checks: list[dict[str, Any]] = []
 
     def success(variant: str, claim: str, at_least: float | None, at_most: float | None) -> None:
-        if variant not in accuracy:
+        if far not in accuracy.get(variant, {}):
             return
         point = accuracy[variant][far]
         rate = point["success_rate"]
@@ -566,7 +545,13 @@ def _load_average() -> list[float] | None:
         return None
 
 
-def main(quick: bool, out: Path | None, jobs: int | None = None) -> int:
+def main(
+    quick: bool,
+    out: Path | None,
+    jobs: int | None = None,
+    check_only: bool = False,
+    from_cache: bool = False,
+) -> int:
     """Run the sweep (full or quick), write the results, figures and page; return the status.
 
     Parameters
@@ -579,22 +564,30 @@ def main(quick: bool, out: Path | None, jobs: int | None = None) -> int:
         folder for ``--quick`` (so a smoke test never overwrites the committed results).
     jobs : int, optional
         Worker processes.
+    check_only : bool
+        Train nothing but :func:`check` the ``results.json`` in ``out`` (default: the
+        committed one).
+    from_cache : bool
+        Train nothing: write the results, figures and page from the cached runs alone (an
+        interrupted sweep), listing the missing runs in ``results.json`` and on the page.
 
     Returns
     -------
     int
-        0, or 2 (with one line on standard error) when matplotlib is missing: checked before
-        any training.
+        0; 1 when the check fails; or 2 (with one line on standard error) when matplotlib is
+        missing: checked before any training.
     """
+    from ..regenerate import repository_root
+
+    docs_folder = repository_root() / "docs" / "experiments" / "long-context"
+    if check_only:
+        return check(out if out is not None else docs_folder)
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         print(MISSING_MATPLOTLIB, file=sys.stderr)
         return 2
-    from ..regenerate import repository_root
-
     sweep = QUICK if quick else FULL
-    docs_folder = repository_root() / "docs" / "experiments" / "long-context"
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="lstm_sym_long_context_")) if quick else docs_folder
     page = None
@@ -602,28 +595,195 @@ def main(quick: bool, out: Path | None, jobs: int | None = None) -> int:
         page = docs_folder.parent / "long-context.md"
     if quick:
         print(SMOKE_TEST_WARNING)
-    total = len(sweep.variants) * len(sweep.fillers) * len(sweep.seeds)
-    bar = Progress(total)
+    cache = None
+    if not quick:
+        cache = repository_root() / CACHE_FOLDER / fingerprint(sweep)["sha256"][:16]
+        print(f"run cache: {cache}")
+    line = Progress()
     load_before = _load_average()
     started = time.perf_counter()
-    results = run_sweep(sweep, jobs=jobs, progress=bar.update)
+    results = run_sweep(
+        sweep, jobs=jobs, progress=line.update, cache=cache, train_missing=not from_cache
+    )
+    line.done()
     elapsed = time.perf_counter() - started
-    results["timing"] = results.get("timing", {}) | {
+    results["timing"] = results["timing"] | {
         "wall_s": elapsed,
         "jobs": jobs or min(os.cpu_count() or 1, 2),
         "cpu_count": os.cpu_count(),
         "load_average_before": load_before,
         "load_average_after": _load_average(),
-        "runs": total,
     }
     files = write_results(results, out, page)
     print(_table(results))
     for path in files:
         print(f"wrote {path}")
-    print(f"{total} runs in {elapsed:.1f} s")
+    timing = results["timing"]
+    print(
+        f"{timing['runs']} runs ({timing['runs_trained']} trained, {timing['runs_cached']} "
+        f"from the cache) in {elapsed:.1f} s wall; {timing['cpu_s_trained']:.0f} CPU-s now, "
+        f"{timing['cpu_s']:.0f} CPU-s for every run"
+    )
     if quick:
         print(SMOKE_TEST_WARNING)
     return 0
+
+
+def stored_run(results: dict[str, Any], variant: str, n_filler: int, seed: int) -> dict[str, Any]:
+    """The record of one run as ``results.json`` stores it (rounded), for :func:`check`."""
+    index = results["sweep"]["seeds"].index(seed)
+    point = results["accuracy"][variant][str(n_filler)]
+    curve = results["curves"][variant][str(n_filler)]
+    stored: dict[str, Any] = {
+        "accuracy": point["per_seed"][index],
+        "final_loss": point["final_loss"][index],
+        "steps_run": point["steps_run"][index],
+        "curve_steps": curve["steps"][index],
+        "curve_accuracy": curve["accuracy"][index],
+    }
+    if n_filler == results["sweep"]["diagnostic_filler"]:
+        stored["diagnostics"] = results["diagnostics"][variant][index]
+    saliency = results.get("saliency", {}).get(variant, {}).get(str(n_filler))
+    if saliency is not None:
+        stored["saliency"] = saliency["per_seed"][index]
+    return stored
+
+
+def _comparable(record: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a fresh run record that ``results.json`` stores, rounded as it rounds."""
+    view = {key: record[key] for key in stored if key != "saliency"}
+    if "saliency" in stored:
+        view["saliency"] = {key: record["saliency"][key] for key in stored["saliency"]}
+    return dict(json.loads(json.dumps(rounded(view))))
+
+
+def check_runs(results: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """The stored runs that :func:`check` reruns: the cheapest plain RNN run and the cheapest
+    LSTM run whose accuracy lies strictly between chance and 1.
+
+    Raises
+    ------
+    ValueError
+        If no run of one of those two cells lies strictly between chance and 1.
+    """
+    chance = results["task"]["chance"]
+    cells = {v["name"]: v["cell"] for v in results["variants"]}
+    costs = results.get("timing", {}).get("cpu_s_by_run", {})
+    chosen = []
+    for cell in ("rnn", "lstm"):
+        candidates = []
+        for name, points in results["accuracy"].items():
+            if cells[name] != cell:
+                continue
+            for n, point in points.items():
+                for i, seed in enumerate(results["sweep"]["seeds"]):
+                    if chance < point["per_seed"][i] < 1:
+                        cost = costs.get(name, {}).get(n, [float(n)] * (i + 1))[i]
+                        candidates.append((cost, name, int(n), seed))
+        if not candidates:
+            raise ValueError(f"no stored {cell} run has an accuracy strictly between chance and 1")
+        _, name, n, seed = min(candidates)
+        chosen.append((name, n, seed))
+    return chosen
+
+
+def check(out: Path, stream: TextIO | None = None) -> int:
+    """Check that ``out/results.json`` is what the code produces; return 0 or 1.
+
+    Three checks, each reported on ``stream`` (standard output by default):
+
+    1. the stored fingerprint is the fingerprint of the code and settings now (a stale one is
+       reported with the files that changed);
+    2. every run of the sweep is there, and every mean, interval and success count is what the
+       stored per-seed accuracies give;
+    3. the runs of :func:`check_runs` are trained again, in a worker process with one BLAS
+       thread as in the sweep, and every stored number of theirs is reproduced exactly
+       (to the 4 significant digits stored).
+    """
+    stream = stream if stream is not None else sys.stdout
+    path = out / RESULTS_FILE
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        print(f"check: cannot read {path}: {error}", file=stream)
+        return 1
+    sweep = QUICK if results.get("quick") else FULL
+    failures = 0
+    now = fingerprint(sweep)
+    stored = results.get("fingerprint", {})
+    if stored.get("sha256") == now["sha256"]:
+        print(f"fingerprint {now['sha256'][:16]}: current", file=stream)
+    else:
+        failures += 1
+        changed = sorted(
+            name
+            for name in set(now["files"]) | set(stored.get("files", {}))
+            if now["files"].get(name) != stored.get("files", {}).get(name)
+        )
+        if now["settings"] != stored.get("settings"):
+            changed.append("settings")
+        print(
+            f"STALE fingerprint: results.json has {str(stored.get('sha256'))[:16]}, the code "
+            f"gives {now['sha256'][:16]}; changed: {', '.join(changed) or 'nothing listed'}. "
+            f"Rerun: {results.get('command', 'lstm-sym experiment long-context')}",
+            file=stream,
+        )
+    missing = [
+        f"{v.name} N={n} seed={s}"
+        for v, n, s in sweep.runs()
+        if str(n) not in results["accuracy"].get(v.name, {})
+    ]
+    if missing and missing == results.get("missing"):
+        print(
+            f"INCOMPLETE: results.json says that {len(missing)} runs of the sweep are missing "
+            f"(e.g. {missing[0]}); resume with: {results.get('command')}",
+            file=stream,
+        )
+    elif missing:
+        failures += 1
+        print(f"MISSING {len(missing)} runs of the sweep, e.g. {missing[0]}", file=stream)
+    for name, points in results["accuracy"].items():
+        for n, point in points.items():
+            expected = json.loads(json.dumps(rounded(summarise(point["per_seed"]))))
+            if any(point.get(key) != value for key, value in expected.items()):
+                failures += 1
+                print(f"DIFFERENT summary of {name} N={n}: not what its seeds give", file=stream)
+    try:
+        chosen = check_runs(results)
+    except ValueError as error:
+        print(f"check: {error}", file=stream)
+        return 1
+    variants = {v.name: v for v in sweep.variants}
+    # Rerun as the sweep ran: in a spawned worker that starts with one BLAS thread (the worker
+    # starts at the first submit, inside the block).
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    with pool:
+        with _single_blas_thread():
+            futures = [
+                pool.submit(run_one, variants[name], n, seed, sweep) for name, n, seed in chosen
+            ]
+        for (name, n, seed), future in zip(chosen, futures, strict=True):
+            expected = stored_run(results, name, n, seed)
+            record = future.result()
+            got = _comparable(record, expected)
+            seconds = record["cpu_s"]
+            label = f"{name} N={n} seed={seed}"
+            if got == expected:
+                print(
+                    f"same: {label}, accuracy {expected['accuracy']} after "
+                    f"{expected['steps_run']} steps ({seconds:.1f} CPU-s)",
+                    file=stream,
+                )
+            else:
+                failures += 1
+                keys = [key for key in expected if got.get(key) != expected[key]]
+                print(
+                    f"DIFFERENT: {label}: {', '.join(keys)} (stored accuracy "
+                    f"{expected['accuracy']}, rerun {got['accuracy']})",
+                    file=stream,
+                )
+    print("check passed" if failures == 0 else f"check FAILED ({failures} problems)", file=stream)
+    return 0 if failures == 0 else 1
 
 
 def _table(results: dict[str, Any]) -> str:
@@ -632,14 +792,17 @@ def _table(results: dict[str, Any]) -> str:
     lines = [
         f"test accuracy (chance {results['task']['chance']:.3f}): mean [95 % t-interval] "
         f"successes/{len(results['sweep']['seeds'])} seeds",
-        f"{'variant':<21}" + "".join(f"{'N=' + str(n):>22}" for n in fillers),
+        f"{'variant':<24}" + "".join(f"{'N=' + str(n):>22}" for n in fillers),
     ]
     for v in results["variants"]:
         row = results["accuracy"][v["name"]]
         parts = []
         for n in fillers:
+            if str(n) not in row:
+                parts.append("—")
+                continue
             point = row[str(n)]
             low, high = point["ci95"]
             parts.append(f"{point['mean']:.2f} [{low:.2f}, {high:.2f}] {point['successes']:>2}")
-        lines.append(f"{v['name']:<21}" + "".join(f"{p:>22}" for p in parts))
+        lines.append(f"{v['name']:<24}" + "".join(f"{p:>22}" for p in parts))
     return "\n".join(lines)

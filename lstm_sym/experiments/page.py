@@ -92,7 +92,7 @@ def _has(results: dict[str, Any], *variants: str) -> bool:
 
 def _first_failure(results: dict[str, Any], variant: str, subject: str) -> str:
     """A sentence naming the shortest N at which most seeds of ``variant`` failed, if any."""
-    for n in results["sweep"]["fillers"]:
+    for n in sorted(int(k) for k in results["accuracy"][variant]):
         point = _point(results, variant, n)
         if point["success_rate"] < 0.5:
             seeds = len(point["per_seed"])
@@ -101,8 +101,115 @@ def _first_failure(results: dict[str, Any], variant: str, subject: str) -> str:
     return ""
 
 
+def _far(results: dict[str, Any]) -> int:
+    return int(max(results["sweep"]["fillers"]))
+
+
+def _seeds_line(results: dict[str, Any], variant: str, n: int | str) -> str:
+    """``"4/5 (mean 0.97)"`` for a table cell; ``"—"`` where the point was not trained."""
+    if str(n) not in results["accuracy"].get(variant, {}):
+        return "—"
+    point = _point(results, variant, n)
+    return f"{point['successes']}/{len(point['per_seed'])} (mean {point['mean']:.2f})"
+
+
+#: The ablation's lines: variant, what it keeps of chrono, in the order of the table.
+_ABLATION = (
+    ("lstm_bf1", "none: b_f = 1, b_i as drawn"),
+    ("lstm_chrono_forget_only", "b_f = log u with T_max = N + 2; b_i as drawn"),
+    ("lstm_chrono_fixed_tmax", "b_f = log u and b_i = −b_f, but T_max = {t_max} for every N"),
+    ("lstm_chrono", "all three: b_f = log u, b_i = −b_f, T_max = N + 2"),
+)
+
+
+def _ablation_lengths(results: dict[str, Any]) -> list[int]:
+    """The lengths at which the ablation's own variants (chrono taken apart) were trained."""
+    names = [name for name, _ in _ABLATION if name.startswith("lstm_chrono_")]
+    return sorted({int(n) for name in names for n in results["accuracy"].get(name, {})})
+
+
+def _compare(results: dict[str, Any], full: str, ablated: str, part: str) -> str:
+    """One sentence: what removing ``part`` (going from ``full`` to ``ablated``) changed."""
+    lengths = [
+        n
+        for n in _ablation_lengths(results)
+        if all(str(n) in results["accuracy"].get(name, {}) for name in (full, ablated))
+    ]
+    if not lengths:
+        return "not measured yet (the sweep was interrupted before these runs)."
+    pairs = [(n, _point(results, full, n), _point(results, ablated, n)) for n in lengths]
+    numbers = "; ".join(
+        f"N = {n}: {b['successes']} of {len(b['per_seed'])} seeds without it, "
+        f"{a['successes']} with it (mean accuracy {b['mean']:.2f} against {a['mean']:.2f})"
+        for n, a, b in pairs
+    )
+    drop = max((a["successes"] - b["successes"] for _, a, b in pairs), default=0)
+    gain = max((b["successes"] - a["successes"] for _, a, b in pairs), default=0)
+    if drop >= 2:
+        verdict = f"**{part} is needed here**"
+    elif gain >= 2:
+        verdict = f"**{part} hurts here**"
+    else:
+        verdict = f"**{part} makes no difference we can measure with these seeds**"
+    return f"{verdict} ({numbers})."
+
+
+def _chrono_parts(results: dict[str, Any]) -> list[str]:
+    """What chrono changes, and the ablation that takes it apart."""
+    t_max = results.get("fixed_t_max", 100)
+    lines = [
+        "**What chrono changes.** Chrono (Tallec & Ollivier, 2018) is not one change but "
+        "three, made together, on top of the kernel's default draw (every parameter uniform "
+        "in ±1/√H, so every gate starts near σ(0) = 0.5):",
+        "",
+        "1. **b_f = log u**, with u drawn uniformly from [1, T_max − 1] for each unit: the "
+        "forget gate of unit j starts at σ(log u<sub>j</sub>) = u<sub>j</sub>/(1 + "
+        "u<sub>j</sub>), so the unit keeps its memory for about u<sub>j</sub> steps, and the "
+        "units' time scales are spread from 1 step to T_max;",
+        "2. **b_i = −b_f**: the input gate starts at 1/(1 + u<sub>j</sub>), so a unit that "
+        "keeps for long writes little at each step and does not overwrite the clue with "
+        "fillers;",
+        "3. **T_max = N + 2**, the length of the sequences it is trained on: the longest time "
+        "scales reach across the whole sequence, whatever N is.",
+        "",
+    ]
+    if not _has(results, *(name for name, _ in _ABLATION)):
+        return lines
+    lengths = _ablation_lengths(results)
+    if not lengths:
+        return lines
+    lines += [
+        "**What each part contributes.** We took chrono apart on the LSTM, at "
+        + " and ".join(f"N = {n}" for n in lengths)
+        + f", {len(results['sweep']['seeds'])} seeds each (seeds reaching 0.95, and mean test "
+        "accuracy):",
+        "",
+        "| LSTM initialisation | what it keeps of chrono | "
+        + " | ".join(f"N = {n}" for n in lengths)
+        + " |",
+        "|---|---|" + "---|" * len(lengths),
+    ]
+    labels = {v["name"]: v["label"] for v in results["variants"]}
+    for name, keeps in _ABLATION:
+        cells = " | ".join(_seeds_line(results, name, n) for n in lengths)
+        lines.append(f"| {labels[name]} | {keeps.format(t_max=t_max)} | {cells} |")
+    lines += [
+        "",
+        "- Part 2, b_i = −b_f (chrono against *chrono b_f only*): "
+        + _compare(results, "lstm_chrono", "lstm_chrono_forget_only", "b_i = −b_f"),
+        f"- Part 3, T_max = N + 2 (chrono against chrono with T_max fixed at {t_max}, the "
+        "setting for sequences of about 100 steps): "
+        + _compare(results, "lstm_chrono", "lstm_chrono_fixed_tmax", "a length-aware T_max"),
+        "- Part 1, the spread-out forget biases themselves (*chrono b_f only* against "
+        "b_f = 1, both with b_i as drawn): "
+        + _compare(results, "lstm_chrono_forget_only", "lstm_bf1", "b_f = log u"),
+        "",
+    ]
+    return lines
+
+
 def _lead(results: dict[str, Any]) -> list[str]:
-    far = max(results["sweep"]["fillers"])
+    far = _far(results)
     lines = [
         "The lecture motivates the LSTM with two sentences: in *I live in Gujarat & I know …* "
         "the clue sits next to the blank; in *I live in Gujarat & I own a garment business "
@@ -112,62 +219,51 @@ def _lead(results: dict[str, Any]) -> list[str]:
         "We trained every cell below on it with the generated kernels, at "
         f"N = {', '.join(str(n) for n in results['sweep']['fillers'])}, with "
         f"{len(results['sweep']['seeds'])} seeds per point, changing nothing but the cell "
-        "and how its gate biases start.",
+        "and how its gate biases start."
+        + (
+            f" Our longest gap, N = {far}, is the scale at which Hochreiter & Schmidhuber "
+            "(1997) introduced the LSTM (a symbol kept across 1000 steps)."
+            if far >= 1000
+            else ""
+        ),
         "",
     ]
-    if not _has(results, "rnn", "lstm_bf1", "lstm_chrono"):
-        return lines
+    if not all(str(far) in results["accuracy"].get(v, {}) for v in ("rnn", "lstm_chrono")):
+        return lines + _chrono_parts(results)
     lines += [
-        "**What was measured.** At the longest distance, N = "
-        f"{far} filler words, a run counts as a success when it names the language of at "
-        "least 95 % of unseen sequences:",
-        "",
-        f"- the LSTM whose forget gates start near 1 (*chrono* initialisation) succeeded in "
-        f"{_outcome(results, 'lstm_chrono', far)};",
-        f"- the same LSTM with the usual forget bias b_f = 1 succeeded in "
-        f"{_outcome(results, 'lstm_bf1', far)};",
-        f"- the plain RNN succeeded in {_outcome(results, 'rnn', far)}.",
+        f"**At N = {far}.** {far} filler words separate the clue from the question. A run "
+        "counts as a success when it names the language of at least 95 % of unseen "
+        "sequences:",
         "",
     ]
-    others = [
-        (name, text)
-        for name, text in (
-            ("lstm_bf0", "the LSTM with b_f = 0"),
-            ("gru_chrono", "the GRU with chrono on its update gate"),
-            ("coupled_lstm_chrono", "the LSTM with coupled gates and chrono"),
-        )
-        if name in results["accuracy"]
-    ]
-    if others:
-        lines += [
-            "For comparison, "
-            + "; ".join(
-                f"{text} succeeded in {_outcome(results, name, far)}" for name, text in others
-            )
-            + ".",
-            "",
-        ]
+    for name, text in (
+        ("lstm_chrono", "the LSTM with *chrono* initialisation"),
+        ("gru_chrono", "the GRU with chrono on its update gate"),
+        ("coupled_lstm_chrono", "the LSTM with coupled gates and chrono"),
+        ("lstm_bf1", "the same LSTM with the usual forget bias b_f = 1"),
+        ("rnn", "the plain RNN"),
+    ):
+        if str(far) in results["accuracy"].get(name, {}):
+            lines.append(f"- {text} succeeded in {_outcome(results, name, far)};")
+    lines[-1] = lines[-1][:-1] + "."
+    lines.append("")
     if _story_holds(results):
         lines += [
-            "**What it means for the lecture's claim.** The claim holds, with one condition "
-            "the lecture does not state: the forget gate must *start* open. The LSTM keeps "
-            "the clue across "
-            f"{far} words where the RNN loses it, and it does so for the reason the lecture "
-            "gives — a forget gate held near 1 passes the cell state on almost unchanged, and "
-            "the gradient flows back along the same path. With the common b_f = 1 the gate "
-            "starts at σ(1) ≈ 0.73 instead; the part of the clue (and of its gradient) that "
-            f"survives N steps shrinks like 0.73<sup>N</sup>, about {scientific(0.731**far)} at "
-            f"N = {far}. That path is closed before training begins, and the LSTM then fails "
-            f"at N = {far} as the RNN does (mean accuracy "
-            f"{_point(results, 'lstm_bf1', far)['mean']:.2f} against the RNN's "
-            f"{_point(results, 'rnn', far)['mean']:.2f}; chance is "
+            "**What it means for the lecture's claim.** The claim holds, with a condition "
+            "the lecture does not state: the cell's memory path must *start* open. The LSTM "
+            f"keeps the clue across {far} words where the RNN loses it. With the common "
+            "b_f = 1 every forget gate starts at σ(1) ≈ 0.73; the part of the clue (and of "
+            f"its gradient) that survives N steps shrinks like 0.73<sup>N</sup>, about "
+            f"{scientific(0.731**far)} at N = {far}, and that LSTM fails as the RNN does "
+            f"(mean accuracy {_point(results, 'lstm_bf1', far)['mean']:.2f} against the "
+            f"RNN's {_point(results, 'rnn', far)['mean']:.2f}; chance is "
             f"{results['task']['chance']:.3f})."
             + _first_failure(results, "lstm_bf1", "With b_f = 1 the LSTM")
-            + _first_failure(results, "rnn", "The RNN")
-            + " The gradients and gates measured below show the mechanism.",
+            + " So it is not the forget gate alone: it is the gate *and* how it starts, and "
+            "chrono sets more than the forget gate, as follows.",
             "",
         ]
-    else:
+    elif any(not e["held"] for e in results["expectations"]):
         failed = [e for e in results["expectations"] if not e["held"]]
         lines += [
             "**What it means for the lecture's claim.** Not everything went as we expected; "
@@ -175,10 +271,144 @@ def _lead(results: dict[str, Any]) -> list[str]:
             "",
             *[f"- {e['claim']}: measured {e['measured']}." for e in failed],
             "",
-            "The sections below give the full table and what the gates and gradients did, so "
-            "the reader can judge the claim on the measurement rather than on the slogan.",
+        ]
+    return lines + _chrono_parts(results)
+
+
+def _saliency_section(results: dict[str, Any], figures: str) -> list[str]:
+    saliency = results.get("saliency") or {}
+    if not saliency:
+        return []
+    labels = {v["name"]: v["label"] for v in results["variants"]}
+    fillers = sorted({int(n) for points in saliency.values() for n in points})
+    lines = [
+        "## What the trained cells read",
+        "",
+        "After training, we ran each model on "
+        f"{results['sweep']['saliency_batch']} held-out sequences and took the gradient of "
+        "the correct class's logit z<sub>y</sub> (the read-out after the last step) with "
+        "respect to every input x<sub>t</sub>, through the kernel's own `backward` in "
+        "float64. Its size ‖∂z<sub>y</sub>/∂x<sub>t</sub>‖ says how much the answer moves "
+        "when the token at step t changes. A model that answers from the clue has a large "
+        "value at t = 0 and small ones over the fillers.",
+        "",
+        "![The size of the gradient of the correct logit with respect to each input, against "
+        "the input's step, at "
+        + " and ".join(f"N = {n}" for n in fillers)
+        + f", one line per cell]({figures}/saliency.svg)",
+        "",
+        "Lines are means over the held-out sequences and the seeds; values below 10⁻²⁰ are "
+        "drawn on the lower edge. "
+        "Per cell: the value at the clue, the mean over the fillers and their ratio, medians "
+        "over seeds (the numbers of every seed are in `results.json`, under `saliency`):",
+        "",
+        "| cell, initialisation | "
+        + " | ".join(f"N = {n}: clue · fillers · ratio" for n in fillers)
+        + " |",
+        "|---|" + "---|" * len(fillers),
+    ]
+    for name, label in labels.items():
+        if name not in saliency:
+            continue
+        cells = []
+        for n in fillers:
+            point = saliency[name].get(str(n))
+            if point is None:
+                cells.append("—")
+                continue
+            seeds = point["per_seed"]
+            clue = _median([p["clue"] for p in seeds])
+            filler = _median([p["filler_mean"] for p in seeds])
+            ratios = [p["clue_over_filler"] for p in seeds]
+            ratio = _median([r if r is not None else math.inf for r in ratios])
+            cells.append(f"{scientific(clue)} · {scientific(filler)} · {scientific(ratio)}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    far = str(max(fillers))
+    if all(far in saliency.get(name, {}) for name in ("rnn", "lstm_chrono")):
+        rnn = _median([p["clue_over_filler"] or 0.0 for p in saliency["rnn"][far]["per_seed"]])
+        lstm = _median(
+            [p["clue_over_filler"] or 0.0 for p in saliency["lstm_chrono"][far]["per_seed"]]
+        )
+        lines += [
+            f"At N = {far} the chrono LSTM's answer depends {scientific(lstm)} times more on "
+            f"the clue than on an average filler; the RNN's, {scientific(rnn)} times.",
             "",
         ]
+    return lines
+
+
+def _reproduce(results: dict[str, Any], figures: str) -> list[str]:
+    from .long_context import check_runs
+
+    command = results["command"]
+    sha = results.get("fingerprint", {}).get("sha256", "")
+    files = sorted(results.get("fingerprint", {}).get("files", {}))
+    try:
+        chosen = check_runs(results)
+    except ValueError:
+        chosen = []
+    timing = results.get("timing") or {}
+    lines = [
+        "## Reproduce it",
+        "",
+        "```bash",
+        f"{command:<44}# this page, its figures and results.json",
+        f"{'lstm-sym experiment long-context --check':<44}# rerun a few stored runs, compare",
+        f"{'lstm-sym experiment long-context --quick':<44}# a smoke test, temporary folder",
+        "```",
+        "",
+        f"**Fingerprint.** `results.json` records the fingerprint `{sha[:16]}` (SHA-256 "
+        f"`{sha}`): a hash of the code that decides every number — "
+        + ", ".join(f"`lstm_sym/{f}`" for f in files)
+        + " — and of the training settings. The page, the figures and the progress display "
+        "are not part of it.",
+        "",
+        "**Cache.** Every finished run is stored under `build/long-context-runs/` in a folder "
+        "named by the fingerprint, keyed by variant, N and seed: an interrupted sweep, or one "
+        "with more lengths or seeds, trains only the runs that are missing, and a change to "
+        "the fingerprinted code starts a new folder.",
+        "",
+        "**Check.** `--check` fails when the fingerprint of today's code differs from the "
+        "stored one (and names the files that changed), when a stored mean, interval or "
+        "success count is not what its per-seed accuracies give, or when a rerun differs. "
+        "It reruns the cheapest stored plain-RNN run and the cheapest LSTM run whose accuracy "
+        "lies strictly between chance and 1 — "
+        + (
+            " and ".join(f"{name}, N = {n}, seed {seed}" for name, n, seed in chosen)
+            if chosen
+            else "none qualifies"
+        )
+        + " — and compares every number it stored (accuracy, loss, steps, learning curve, "
+        "diagnostics). CI runs it on every push.",
+        "",
+    ]
+    if timing:
+        load = timing.get("load_average_before")
+        lines += [
+            f"**Cost.** {timing['runs']} runs, "
+            f"{_duration(timing['cpu_s'])} of CPU time in all"
+            + (
+                f"; this invocation trained {timing['runs_trained']} of them in "
+                f"{_duration(timing['wall_s'])} of wall time with {timing['jobs']} worker "
+                f"processes on a {timing['cpu_count']}-core machine"
+                if "wall_s" in timing
+                else ""
+            )
+            + (
+                f" shared with other work (1-minute load average {load[0]:.1f} at the start)"
+                if load
+                else ""
+            )
+            + f". On {timing.get('jobs', 2)} idle cores the whole sweep takes about "
+            f"{_duration(timing['cpu_s'] / timing.get('jobs', 2))}.",
+            "",
+        ]
+    lines += [
+        f"[`results.json`]({figures}/results.json) also holds every per-seed accuracy, the "
+        "learning curves, the diagnostics, the saliency numbers and all settings.",
+        "",
+    ]
     return lines
 
 
@@ -206,7 +436,8 @@ def _table(results: dict[str, Any]) -> list[str]:
         "clipped to [0, 1]) · how many seeds reached "
         f"{results['statistics']['success_threshold']:g} (the success rate). "
         "Chance is "
-        f"1/{results['task']['n_classes']} = {results['task']['chance']:.3f}.",
+        f"1/{results['task']['n_classes']} = {results['task']['chance']:.3f}; — marks a "
+        "length at which that line is not trained.",
         "",
         "| cell, initialisation | " + " | ".join(f"N = {n}" for n in fillers) + " |",
         "|---|" + "---|" * len(fillers),
@@ -214,6 +445,9 @@ def _table(results: dict[str, Any]) -> list[str]:
     for v in results["variants"]:
         cells = []
         for n in fillers:
+            if str(n) not in results["accuracy"][v["name"]]:
+                cells.append("—")
+                continue
             point = _point(results, v["name"], n)
             low, high = point["ci95"]
             cells.append(
@@ -224,7 +458,7 @@ def _table(results: dict[str, Any]) -> list[str]:
 
 
 def _mechanism(results: dict[str, Any], figures: str) -> list[str]:
-    if not _has(results, "rnn", "lstm_bf1", "lstm_chrono") or not results["diagnostics"]:
+    if not all(v in results["diagnostics"] for v in ("rnn", "lstm_bf1", "lstm_chrono")):
         return []
     n = results["sweep"]["diagnostic_filler"]
     seeds = len(results["sweep"]["seeds"])
@@ -319,14 +553,14 @@ def _after_training_reading(results: dict[str, Any], units: dict[tuple[str, str]
 
 def _curves(results: dict[str, Any], figures: str) -> list[str]:
     train = results["train"]
-    far = max(results["sweep"]["fillers"])
     return [
         "## How the runs learned",
         "",
-        f"![Validation accuracy during training at N = {far}, one panel per cell, one line "
-        f"per seed]({figures}/learning-curves.svg)",
+        "![Validation accuracy during training at the longest N of each cell, one panel per "
+        f"cell, one line per seed]({figures}/learning-curves.svg)",
         "",
-        f"Validation accuracy during training at N = {far}, one line per seed. A run that "
+        "Validation accuracy during training at the longest N of each cell, one line per "
+        "seed. A run that "
         "learns the task sits at chance and then jumps; one that does not stays near chance "
         f"for the whole budget of {train['steps']} steps. A line ends where its run stopped "
         f"early ({train['early_stop']}).",
@@ -346,9 +580,6 @@ def _setup(results: dict[str, Any]) -> list[str]:
     states = ", ".join(task["states"])
     languages = ", ".join(task["languages"])
     fillers = ", ".join(f'"{w}"' for w in task["fillers"][:6])
-    timing = results.get("timing") or {}
-    load = timing.get("load_average_before")
-    after = timing.get("load_average_after")
     seeds = len(results["sweep"]["seeds"])
     threshold = results["statistics"]["success_threshold"]
     lines = [
@@ -398,28 +629,6 @@ def _setup(results: dict[str, Any]) -> list[str]:
         "counts alongside.",
         "",
     ]
-    if timing:
-        lines += [
-            f"**Cost.** The sweep of {timing['runs']} runs took "
-            f"{_duration(timing['wall_s'])} of wall time with {timing['jobs']} worker "
-            f"processes on a {timing['cpu_count']}-core machine"
-            + (
-                f" shared with other work (1-minute load average {load[0]:.1f} when it "
-                f"started and {after[0]:.1f} when it ended; a load above {timing['jobs']} "
-                "means the workers waited for the CPU)"
-                if load and after
-                else ""
-            )
-            + "."
-            + (
-                f" The workers used {_duration(timing['cpu_s'])} of CPU time in all, so on "
-                f"{timing['jobs']} otherwise idle cores the sweep takes about "
-                f"{_duration(timing['cpu_s'] / timing['jobs'])}."
-                if "cpu_s" in timing
-                else ""
-            ),
-            "",
-        ]
     return lines
 
 
@@ -436,11 +645,12 @@ def _limits(results: dict[str, Any]) -> list[str]:
     if _story_holds(results):
         lines.append(
             "- It shows that on this task, with the same small budget for every cell, an LSTM "
-            "bridges a gap that a plain RNN does not — when its forget gate starts open. The "
-            "advantage is the forget gate; the initialisation decides whether the gate gets "
-            "to use it."
+            "bridges a gap that a plain RNN does not — when its memory path starts open. The "
+            "cell supplies the path (a cell state that a forget gate near 1 passes on "
+            "unchanged); the initialisation decides whether training can find it, and the "
+            "ablation above says which of chrono's three changes that takes."
         )
-    else:
+    elif any(not e["held"] for e in results["expectations"]):
         lines.append(
             "- It does not show the lecture's claim in the form we expected: see the "
             "expectations above that did not hold."
@@ -473,13 +683,23 @@ def render_page(results: dict[str, Any], figures: str) -> str:
     str
         The page, ending with a newline.
     """
-    command = results["command"]
     lines = [
         "<!-- Generated from results.json by `lstm-sym experiment long-context` — do not edit. -->",
         "",
         "# Far context, measured",
         "",
     ]
+    missing = results.get("missing") or []
+    if missing:
+        lines += [
+            '!!! warning "Incomplete sweep"',
+            f"    This page was written from an interrupted sweep: {len(missing)} of "
+            f"{results['timing']['runs']} runs are left out (for example "
+            f"{', '.join(missing[:3])}), because not every seed of their (cell, N) point had "
+            "finished; the table marks those points —. The full list is in `results.json` "
+            f"under `missing`; `{results['command']}` trains only what the run cache lacks.",
+            "",
+        ]
     if results.get("quick"):
         lines += [
             '!!! warning "Smoke test"',
@@ -494,22 +714,11 @@ def render_page(results: dict[str, Any], figures: str) -> str:
         "",
     ]
     lines += _table(results)
-    lines += _expectations(results)
+    lines += _saliency_section(results, figures)
     lines += _mechanism(results, figures)
     lines += _curves(results, figures)
+    lines += _reproduce(results, figures)
     lines += _setup(results)
+    lines += _expectations(results)
     lines += _limits(results)
-    lines += [
-        "## Reproduce",
-        "",
-        "```bash",
-        "lstm-sym experiment long-context            # this page, its figures and results.json",
-        "lstm-sym experiment long-context --quick    # a smoke test in seconds, temporary folder",
-        "```",
-        "",
-        f"The page was written by `{command}` from [`results.json`]({figures}/results.json), "
-        "which also holds every per-seed accuracy, the learning curves, the diagnostics and "
-        "all settings.",
-        "",
-    ]
     return "\n".join(lines)

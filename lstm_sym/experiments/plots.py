@@ -15,7 +15,15 @@ import numpy as np
 __all__ = ["PLOT_FILES", "WIDTH_IN", "write_plots"]
 
 #: The plots written into the output folder.
-PLOT_FILES = ("accuracy.svg", "learning-curves.svg", "gradient-norms.svg", "forget-gate.svg")
+PLOT_FILES = (
+    "accuracy.svg",
+    "learning-curves.svg",
+    "gradient-norms.svg",
+    "forget-gate.svg",
+    "saliency.svg",
+)
+#: Saliency values below this are drawn on the lower edge of the saliency figure.
+SALIENCY_FLOOR = 1e-20
 #: Width of every figure in inches (the SVG's natural width is 72 pt per inch = 96 px).
 WIDTH_IN = 5.0
 
@@ -26,6 +34,8 @@ _STYLE = {
     "lstm_chrono": {"color": "#1f77b4", "marker": "s"},
     "gru_chrono": {"color": "#2ca02c", "marker": "^"},
     "coupled_lstm_chrono": {"color": "#9467bd", "marker": "D"},
+    "lstm_chrono_forget_only": {"color": "#17becf", "marker": "X"},
+    "lstm_chrono_fixed_tmax": {"color": "#8c564b", "marker": "*"},
 }
 _RC: Any = {
     "svg.hashsalt": "lstm_sym",
@@ -49,6 +59,11 @@ def _labels(results: dict[str, Any]) -> dict[str, str]:
     return {v["name"]: v["label"] for v in results["variants"]}
 
 
+def _fillers_of(results: dict[str, Any], name: str) -> list[int]:
+    """The lengths at which ``name`` was trained, in increasing order."""
+    return sorted(int(n) for n in results["accuracy"][name])
+
+
 def _figure(height: float) -> Any:
     from matplotlib.figure import Figure
 
@@ -68,15 +83,18 @@ def _accuracy(results: dict[str, Any], path: Path) -> Path:
     fillers = results["sweep"]["fillers"]
     labels = _labels(results)
     names = list(labels)
-    figure = _figure(5.4)
+    figure = _figure(6.4)
     axes = figure.add_subplot()
     chance = results["task"]["chance"]
     axes.axhline(chance, color="black", linestyle=":", linewidth=1)
     axes.text(fillers[0] * 0.8, chance + 0.02, "chance", va="bottom", ha="left")
     for k, name in enumerate(names):
-        points = [results["accuracy"][name][str(n)] for n in fillers]
+        own = _fillers_of(results, name)
+        if not own:
+            continue
+        points = [results["accuracy"][name][str(n)] for n in own]
         shift = 1.06 ** (k - (len(names) - 1) / 2)  # side by side on the log axis
-        xs = np.array(fillers, dtype=float) * shift
+        xs = np.array(own, dtype=float) * shift
         means = np.array([p["mean"] for p in points])
         low = means - np.array([p["ci95"][0] for p in points])
         high = np.array([p["ci95"][1] for p in points]) - means
@@ -99,30 +117,30 @@ def _accuracy(results: dict[str, Any], path: Path) -> Path:
     axes.set_ylim(0, 1.05)
     axes.set_xlabel("filler tokens N between clue and question")
     axes.set_ylabel("test accuracy (mean, 95 % CI)")
-    _legend_below(figure)
+    _legend_below(figure, columns=1 if len(names) > 6 else 2)
     return _save(figure, path)
 
 
 def _learning_curves(results: dict[str, Any], path: Path) -> Path:
-    n = results["sweep"]["fillers"][-1]
-    labels = _labels(results)
+    labels = {k: v for k, v in _labels(results).items() if _fillers_of(results, k)}
     rows = (len(labels) + 1) // 2
     figure = _figure(1.9 * rows + 0.8)
     panels = figure.subplots(rows, 2, sharex=True, sharey=True, squeeze=False)
     for k, (name, label) in enumerate(labels.items()):
         axes = panels[k // 2][k % 2]
         axes.axhline(results["task"]["chance"], color="black", linestyle=":", linewidth=1)
+        n = _fillers_of(results, name)[-1]
         curve = results["curves"][name][str(n)]
         style = _style(name)
         for steps, accuracy in zip(curve["steps"], curve["accuracy"], strict=True):
             axes.plot(steps, accuracy, color=style["color"], alpha=0.8, linewidth=1.3)
-        axes.set_title(label, loc="left", fontsize=11.5)
+        axes.set_title(f"{label}\nN = {n}", loc="left", fontsize=10.5)
         axes.set_ylim(0, 1.05)
         axes.set_yticks([0, 0.5, 1])
     for k in range(len(labels), rows * 2):
         panels[k // 2][k % 2].set_visible(False)
     figure.supylabel("validation accuracy", fontsize=12)
-    figure.supxlabel(f"training step, N = {n} (one line per seed)", fontsize=12)
+    figure.supxlabel("training step at the longest N (one line per seed)", fontsize=12)
     return _save(figure, path)
 
 
@@ -208,6 +226,35 @@ def _forget_gate(results: dict[str, Any], path: Path) -> Path:
     return _save(figure, path)
 
 
+def _saliency(results: dict[str, Any], path: Path) -> Path:
+    labels = _labels(results)
+    saliency = results.get("saliency", {})
+    fillers = sorted({int(n) for points in saliency.values() for n in points})
+    figure = _figure(3.0 * max(1, len(fillers)) + 2.6)
+    panels = figure.subplots(max(1, len(fillers)), 1, squeeze=False)[:, 0]
+    floor = SALIENCY_FLOOR
+    for axes, n in zip(panels, fillers, strict=False):
+        for name, label in labels.items():
+            point = saliency.get(name, {}).get(str(n))
+            if point is None:
+                continue
+            style = _style(name)
+            axes.semilogy(
+                point["positions"],
+                np.maximum(np.asarray(point["profile_mean"], dtype=float), floor),
+                color=style["color"],
+                linewidth=1.6,
+                label=label if n == fillers[0] else None,
+            )
+        axes.axvline(0, color="black", linestyle=":", linewidth=1)
+        axes.set_ylim(bottom=floor / 3)
+        axes.set_title(f"N = {n} (clue at t = 0)", loc="left")
+        axes.set_ylabel("‖∂z_correct/∂x_t‖")
+    panels[-1].set_xlabel("input step t")
+    _legend_below(figure, columns=1)
+    return _save(figure, path)
+
+
 def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
     """Draw every plot of :data:`PLOT_FILES` from ``results`` into ``out``.
 
@@ -231,4 +278,5 @@ def write_plots(results: dict[str, Any], out: Path) -> list[Path]:
             _learning_curves(results, out / PLOT_FILES[1]),
             _gradient_norms(results, out / PLOT_FILES[2]),
             _forget_gate(results, out / PLOT_FILES[3]),
+            _saliency(results, out / PLOT_FILES[4]),
         ]

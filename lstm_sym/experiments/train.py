@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..training import Adam, clip_global_norm, init_readout, readout_loss, softmax
+from ..training.optim import Adam, clip_global_norm
+from ..training.readout import init_readout, readout_loss, softmax
 from .initialisation import apply_init
 from .task import Batch, LongContextTask
 
