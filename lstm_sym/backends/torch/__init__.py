@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import Backend
 from .printer import TORCH_KERNELS_DIR, render_torch_module
-from .run import BLOCK_SETTINGS, configured_module
+from .run import BLOCK_SETTINGS, configured_module, torch_missing
 
 __all__ = ["BACKEND", "TORCH_KERNELS_DIR", "render_torch_module"]
 
@@ -24,4 +24,5 @@ BACKEND = Backend(
     load=configured_module,
     block_settings=BLOCK_SETTINGS,
     halve_sigmoid_rows=False,
+    unavailable=torch_missing,
 )
