@@ -45,7 +45,9 @@ def torch_missing() -> str | None:
     try:
         import torch  # noqa: F401
     except ImportError as error:
-        return f"PyTorch is not installed ({error}); install the extra: pip install 'lstm-sym[torch]'"
+        return (
+            f'PyTorch is not installed ({error}); install the extra: pip install "lstm_sym[torch]"'
+        )
     return None
 
 
