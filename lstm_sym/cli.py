@@ -305,21 +305,31 @@ def _gradcheck(arguments: argparse.Namespace) -> int:
 
     # Every backend that can run what it renders, each cell's file: rendered now for --spec,
     # as committed for a built-in cell. Output names the backend only when there are several.
+    # Another backend's file must also agree with the NumPy kernel of the same cell.
     backends = verifiable()
-    sources: list[tuple[CellSpec, Backend, str]] = []
+    for backend in backends:
+        reason = backend.missing()
+        if reason is not None:
+            print(f"backend {backend.name} skipped: {reason}\n")
+    numpy = gradcheck.default_backend()
+    sources: list[tuple[CellSpec, Backend, str, str | None]] = []
     if arguments.spec is not None:
         cell = user_artifacts(arguments.spec)
+        paths = {b.name: b.user_path(cell.spec.name) for b in backends if b.user_path}
         for backend in backends:
-            if backend.user_path is not None:
-                path = backend.user_path(cell.spec.name)
-                sources.append((cell.spec, backend, cell.files[path]))
+            if backend.name in paths and backend.missing() is None:
+                own = cell.files[paths[backend.name]]
+                reference = cell.files.get(paths.get(numpy.name, ""))
+                reference = None if backend is numpy else reference
+                sources.append((cell.spec, backend, own, reference))
     for name in arguments.cells or ([] if arguments.spec else builtin_cell_names()):
         for backend in backends:
-            if backend.builtin_path is not None:
+            if backend.builtin_path is not None and backend.missing() is None:
                 source = gradcheck.kernel_source(name, backend)
-                sources.append((load_builtin(name), backend, source))
+                reference = None if backend is numpy else gradcheck.kernel_source(name, numpy)
+                sources.append((load_builtin(name), backend, source, reference))
     failed = False
-    for spec, backend, source in sources:
+    for spec, backend, source, reference in sources:
         name = spec.name if len(backends) == 1 else f"{spec.name} ({backend.name})"
         started = time.perf_counter()
         try:
@@ -328,6 +338,7 @@ def _gradcheck(arguments: argparse.Namespace) -> int:
                 spec.name,
                 spec=spec,
                 backend=backend,
+                reference=reference,
                 seed=arguments.seed,
                 tolerance=arguments.tolerance,
             )

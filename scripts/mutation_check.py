@@ -1,19 +1,24 @@
 #!/usr/bin/env python
 """Mutation check: mutate the generated kernels and run `lstm-sym gradcheck`'s checks on each.
 
-Every mutant changes one operation in the computation of ``_forward``, ``backward``, ``step``
-or ``step_backward`` of a built-in kernel (see :mod:`lstm_sym.verify.mutation`); it is
-evaluated with exactly the checks ``lstm-sym gradcheck CELL`` runs
-(:func:`lstm_sym.verify.gradcheck.check_kernel`), nothing else. The score per cell is
-killed / (mutants − equivalent mutants); a survivor is equivalent when it agrees with the
-original to 1e-12 on every block setting and on larger shapes.
+Every mutant changes one operation in the computation of a built-in cell's committed file,
+for every verifiable backend: ``_forward``, ``backward``, ``step`` or ``step_backward`` of
+the NumPy kernel, ``SequenceFunction.forward`` or ``SequenceFunction.backward`` of the torch
+module (see :mod:`lstm_sym.verify.mutation`). It is evaluated with exactly the checks
+``lstm-sym gradcheck CELL`` runs on that backend
+(:func:`lstm_sym.verify.gradcheck.check_kernel`, for torch also against the NumPy kernel),
+nothing else. The score per cell is killed / (mutants − equivalent mutants); a survivor is
+equivalent when it agrees with the original to 1e-12 on every block setting and on larger
+shapes.
 
 By default (CI) a fixed, seeded sample of each cell's mutants is evaluated (every mutation
-operator keeps its share); ``--all`` evaluates every mutant. Mutants run in ``--jobs``
-worker processes (default 2).
+operator keeps its share): :data:`DEFAULT_SAMPLE` per NumPy kernel, and
+:data:`DEFAULT_OTHER_SAMPLE` per file of another backend; ``--sample N`` sets both, ``--all``
+evaluates every mutant, ``--backend`` keeps one backend. Mutants run in ``--jobs`` worker
+processes (default 2).
 
-Usage: python scripts/mutation_check.py [CELL ...] [--all | --sample N] [--jobs N]
-       [--goal 0.95] [--json PATH]
+Usage: python scripts/mutation_check.py [CELL ...] [--backend NAME] [--all | --sample N]
+       [--jobs N] [--goal 0.95] [--json PATH]
 Exits 1 when the score is below the goal.
 """
 
@@ -26,6 +31,7 @@ import os
 import random
 import sys
 import time
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -33,7 +39,7 @@ from pathlib import Path
 from lstm_sym.backends import verifiable
 from lstm_sym.console import Progress
 from lstm_sym.spec import builtin_cell_names
-from lstm_sym.verify.gradcheck import kernel_source
+from lstm_sym.verify.gradcheck import default_backend, kernel_source
 from lstm_sym.verify.mutation import (
     Mutant,
     MutantResult,
@@ -43,8 +49,11 @@ from lstm_sym.verify.mutation import (
     mutation_operators,
 )
 
-#: Mutants per cell in the default (sampled) mode.
+#: Mutants per NumPy kernel in the default (sampled) mode.
 DEFAULT_SAMPLE = 40
+#: Mutants per cell of every other backend (torch) in the default mode: fewer, to keep CI's
+#: run short; ``--all`` (or ``--backend torch --sample N``) checks more.
+DEFAULT_OTHER_SAMPLE = 12
 #: Seed of the sample: the same mutants at every run.
 SAMPLE_SEED = 12
 
@@ -77,6 +86,8 @@ def _category(killed_by: str | None) -> str:
 
 def _initialise(originals: dict[tuple[str | None, str], str]) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # Mutants that resize an `out=` tensor make torch warn; the check's verdict is the output.
+    warnings.simplefilter("ignore")
     _ORIGINALS.update(originals)
 
 
@@ -99,28 +110,48 @@ def main() -> int:
     size.add_argument(
         "--sample",
         type=int,
-        default=DEFAULT_SAMPLE,
-        help=f"mutants per cell, seeded sample (default {DEFAULT_SAMPLE})",
+        help=f"mutants per cell, seeded sample (default {DEFAULT_SAMPLE} per NumPy kernel, "
+        f"{DEFAULT_OTHER_SAMPLE} per file of another backend)",
     )
+    names = [b.name for b in verifiable() if b.builtin_path is not None]
+    parser.add_argument("--backend", choices=names, help="check one backend (default: all)")
     arguments = parser.parse_args()
-    if arguments.jobs < 1 or arguments.sample < 1:
+    if arguments.jobs < 1 or (arguments.sample is not None and arguments.sample < 1):
         parser.error("--jobs and --sample must be at least 1")
     started = time.perf_counter()
     cells = arguments.cells or list(builtin_cell_names())
     # Every verifiable backend's committed files; with one backend, rows are named by cell.
-    backends = [b for b in verifiable() if b.builtin_path is not None]
+    backends = [
+        b
+        for b in verifiable()
+        if b.builtin_path is not None and arguments.backend in (None, b.name)
+    ]
+    for b in backends:
+        reason = b.missing()
+        if reason is not None:
+            print(f"backend {b.name} skipped: {reason}", file=sys.stderr)
+    backends = [b for b in backends if b.missing() is None]
+    numpy = default_backend().name
+
+    def sample_size(name: str) -> int:
+        if arguments.sample is not None:
+            return int(arguments.sample)
+        return DEFAULT_SAMPLE if name == numpy else DEFAULT_OTHER_SAMPLE
+
     originals = {(b.name, c): kernel_source(c, b) for b in backends for c in cells}
     work: list[Mutant] = []
     offered: dict[tuple[str | None, str], int] = {}
     for (name, cell), original in originals.items():
         operators = mutation_operators(original)
         offered[name, cell] = len(operators)
-        chosen = None if arguments.all else set(_sample(operators, arguments.sample))
+        chosen = None if arguments.all else set(_sample(operators, sample_size(name or numpy)))
         work += mutants(original, cell, chosen, backend=name)
     mode = (
         "every mutant"
         if arguments.all
-        else f"a seeded sample of {arguments.sample} per cell, every operator; --all for all"
+        else "a seeded sample per cell ("
+        + ", ".join(f"{b.name}: {sample_size(b.name)}" for b in backends)
+        + "), every operator; --all for all"
     )
     print(
         f"mutation check: {len(work)} of {sum(offered.values())} mutants ({mode}), "
@@ -160,6 +191,15 @@ def main() -> int:
             f"{label(*key):<16} {killed:>7} {len(cell_results):>8} {same:>7} {score:>7.2%}  "
             + ", ".join(f"{k}: {v}" for k, v in sorted(by.items()))
         )
+    if len(backends) > 1:
+        for b in backends:
+            mine = [r for r in results if r.mutant.backend == b.name]
+            done = sum(r.killed_by is not None for r in mine)
+            equal = sum(r.killed_by is None and r.detail.startswith("equivalent") for r in mine)
+            print(
+                f"{b.name}: {done}/{len(mine)} killed, {equal} equivalent; "
+                f"score {done / max(1, len(mine) - equal):.2%}"
+            )
     killed = sum(r.killed_by is not None for r in results)
     survivors = [r for r in results if r.killed_by is None]
     same = [r for r in survivors if r.detail.startswith("equivalent")]

@@ -92,9 +92,12 @@ def test_user_spec_generates_a_working_kernel_and_page(tmp_path):
 
 
 def test_user_spec_gradcheck_passes(capsys):
-    """`lstm-sym gradcheck --spec mgu.cell` checks the user cell's generated kernel."""
+    """`lstm-sym gradcheck --spec mgu.cell` checks the user cell's NumPy kernel and torch module."""
     assert main(["gradcheck", "--spec", str(EXAMPLE)]) == 0
-    assert "mgu: finite differences" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "mgu (numpy): finite differences" in out
+    assert "mgu (torch): finite differences" in out
+    assert "ok  outputs and gradients vs the numpy kernel" in out
 
 
 SAME_STEP_STATE_CELL = """\

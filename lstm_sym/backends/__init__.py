@@ -69,6 +69,9 @@ class Backend:
     block_settings : mapping
         Block constants the gradient check crosses, by label; the first is the
         finite-difference run's, the last what the backend ships with.
+    unavailable : callable, optional
+        () → why :attr:`load` cannot run here (a missing optional dependency, with what to
+        install), or ``None`` when it can. The checks skip such a backend and say so.
     halve_sigmoid_rows : bool
         Which plan :attr:`render` prints: with sigmoid rows holding ``a / 2`` (one tanh per
         activation block, as the NumPy kernels compute σ), or without (a backend with its own
@@ -85,6 +88,11 @@ class Backend:
         default_factory=lambda: {"as shipped": {}}
     )
     halve_sigmoid_rows: bool = True
+    unavailable: Callable[[], str | None] | None = None
+
+    def missing(self) -> str | None:
+        """Why this backend's files cannot be run here, or ``None`` (see :attr:`unavailable`)."""
+        return None if self.unavailable is None else self.unavailable()
 
 
 _EXTRA: dict[str, Backend] = {}

@@ -71,12 +71,21 @@ class CellReport:
     versions: dict[str, str]
     torch_note: str = ""
     backend: str = ""
+    checks: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    symbolic_note: str = ""
+    skipped: str = ""
 
 
 _FIELDS = tuple(field.name for field in dataclasses.fields(CellReport))
 
 
-_OPTIONAL = {"torch_note": "", "backend": ""}
+_OPTIONAL: dict[str, Any] = {
+    "torch_note": "",
+    "backend": "",
+    "checks": [],
+    "symbolic_note": "",
+    "skipped": "",
+}
 
 
 def _to_plain(report: object) -> dict[str, Any]:
@@ -109,6 +118,16 @@ def _serialise(report: object) -> dict[str, Any]:
     plain["cell"] = str(plain["cell"])
     plain["torch_note"] = str(plain["torch_note"] or "")
     plain["backend"] = str(plain["backend"] or "")
+    plain["checks"] = [
+        {
+            "name": str(check["name"]),
+            "worst": _float_or_str(check["worst"]),
+            "tolerance": _float_or_str(check["tolerance"]),
+        }
+        for check in plain["checks"] or []
+    ]
+    plain["symbolic_note"] = str(plain["symbolic_note"] or "")
+    plain["skipped"] = str(plain["skipped"] or "")
     return plain
 
 
@@ -148,6 +167,16 @@ def parse_reports(payload: str) -> list[CellReport]:
                 versions=dict(item["versions"]),
                 torch_note=str(item.get("torch_note", "")),
                 backend=str(item.get("backend", "")),
+                checks=[
+                    {
+                        "name": str(check["name"]),
+                        "worst": _as_float(check["worst"]),
+                        "tolerance": _as_float(check["tolerance"]),
+                    }
+                    for check in item.get("checks", [])
+                ],
+                symbolic_note=str(item.get("symbolic_note", "")),
+                skipped=str(item.get("skipped", "")),
             )
         )
     return reports
@@ -337,7 +366,7 @@ def failure_message(reports: Sequence[CellReport]) -> str | None:
     """
     lines = []
     for report in reports:
-        if report.passed and report.symbolic_passed:
+        if report.passed and (report.symbolic_passed or report.symbolic_note or report.skipped):
             continue
         lines.append(f"kernel '{report.cell}' failed verification:")
         failures = report.failures or [f"{report.cell}: a check failed (no details reported)"]
@@ -363,9 +392,54 @@ def _kernel_name(report: CellReport, several: bool) -> str:
     return f"{report.cell} ({report.backend})" if several else report.cell
 
 
+def _render_checks(report: CellReport) -> list[str]:
+    """The table of the checks of ``lstm-sym gradcheck`` run on the committed file."""
+    if not report.checks:
+        return []
+    out = [
+        "Checks of `lstm-sym gradcheck` on the committed file (largest relative error over "
+        "the outputs and every gradient):",
+        "",
+        "| Check | Largest error | Tolerance | |",
+        "| --- | ---: | ---: | :---: |",
+    ]
+    for check in report.checks:
+        worst, tolerance = float(check["worst"]), float(check["tolerance"])
+        out.append(
+            f"| {check['name']} | {_sci(worst)} | {_sci(tolerance)} | {_mark(worst < tolerance)} |"
+        )
+    return [*out, ""]
+
+
+def _gradcheck_cell(report: CellReport) -> str:
+    """The summary table's entry for the checks of ``lstm-sym gradcheck``."""
+    if not report.checks:
+        return "not run"
+    return _mark(all(float(c["worst"]) < float(c["tolerance"]) for c in report.checks))
+
+
+def _symbolic_cell(report: CellReport, reports: Sequence[CellReport], several: bool) -> str:
+    """The summary table's entry for the symbolic identity (a link where it ran elsewhere)."""
+    if not report.symbolic_note:
+        return _mark(report.symbolic_passed)
+    ran = [r for r in reports if r.cell == report.cell and not (r.symbolic_note or r.skipped)]
+    if ran:
+        return f"[as `{ran[0].backend}`](#{_anchor(_kernel_name(ran[0], several))})"
+    return "—"
+
+
 def _render_cell(report: CellReport, several: bool = False) -> list[str]:
-    status = "passed" if report.passed else "FAILED"
     name = _kernel_name(report, several)
+    if report.skipped:
+        return [
+            f"## Kernel `{name}` — not checked {{ #{_anchor(name)} }}",
+            "",
+            '!!! warning "Not checked in this build"',
+            "",
+            f"    {report.skipped}",
+            "",
+        ]
+    status = "passed" if report.passed else "FAILED"
     out = [f"## Kernel `{name}` — {status} {{ #{_anchor(name)} }}", ""]
     torch = report.torch
     header = "| Tensor | Finite differences | |"
@@ -408,12 +482,16 @@ def _render_cell(report: CellReport, several: bool = False) -> list[str]:
             "    Only finite differences and the symbolic identity were checked.",
             "",
         ]
-    out += [
-        f"**Symbolic identity:** {_mark(report.symbolic_passed)} — largest absolute difference "
-        f"{_sci(report.symbolic_max_abs_error)}, evaluated with {report.symbolic_digits} "
-        "significant digits.",
-        "",
-    ]
+    out += _render_checks(report)
+    if report.symbolic_note:
+        out += [f"**Symbolic identity:** {report.symbolic_note}", ""]
+    else:
+        out += [
+            f"**Symbolic identity:** {_mark(report.symbolic_passed)} — largest absolute "
+            f"difference {_sci(report.symbolic_max_abs_error)}, evaluated with "
+            f"{report.symbolic_digits} significant digits.",
+            "",
+        ]
     if report.failures:
         out += ['!!! failure "Failures"', ""]
         out += [f"    - {failure}" for failure in report.failures]
@@ -435,20 +513,23 @@ def render_markdown(reports: Sequence[CellReport]) -> str:
         A summary table, one section per kernel and a table of library versions.
     """
     out = [
-        "| Kernel | Finite differences | Torch oracle | Symbolic identity |",
-        "| --- | :---: | :---: | :---: |",
+        "| Kernel | Finite differences | Torch oracle | `lstm-sym gradcheck` | Symbolic identity |",
+        "| --- | :---: | :---: | :---: | :---: |",
     ]
     several = len({r.backend for r in reports}) > 1
     for r in reports:
+        name = _kernel_name(r, several)
+        if r.skipped:
+            out.append(f"| [`{name}`](#{_anchor(name)}) | not run | not run | not run | not run |")
+            continue
         fd_ok = all(v < r.fd_tolerance for v in r.finite_differences.values())
         if r.torch is None:
             torch_cell = "not run"
         else:
             torch_cell = _mark(all(v < r.torch_tolerance for v in r.torch.values()))
-        name = _kernel_name(r, several)
         out.append(
             f"| [`{name}`](#{_anchor(name)}) | {_mark(fd_ok)} | {torch_cell} "
-            f"| {_mark(r.symbolic_passed)} |"
+            f"| {_gradcheck_cell(r)} | {_symbolic_cell(r, reports, several)} |"
         )
     out.append("")
     for r in reports:

@@ -16,7 +16,10 @@ with T not a multiple of the blocks:
 * **forward values** (when the spec is given): outputs and final states equal the spec's
   equations evaluated step by step, directly (SymPy ``lambdify``, one matrix product per
   linear map). Finite differences cannot see a forward pass that computes a different
-  function consistently with its own backward pass (``f = 2 − i`` instead of ``1 − i``).
+  function consistently with its own backward pass (``f = 2 − i`` instead of ``1 − i``);
+* **agreement with NumPy** (when the NumPy kernel of the same cell is given, for another
+  backend): outputs and every gradient equal the NumPy kernel's to
+  :data:`AGREEMENT_TOLERANCE` in float64.
 
 For the NumPy backend every ``np.empty`` of these modules returns NaN, so reading a buffer
 before writing it shows.
@@ -47,6 +50,7 @@ from .finite_differences import (
 )
 
 __all__ = [
+    "AGREEMENT_TOLERANCE",
     "BLOCK_SETTINGS",
     "CheckResult",
     "KernelReport",
@@ -67,6 +71,8 @@ FD_SHAPES = ((7, 2, 3, 4), (1, 1, 2, 3), (5, 3, 2, 3))
 SAME_TOLERANCE = 1e-10
 #: Agreement of a float32 run with the float64 run on the same (rounded) inputs.
 FLOAT32_TOLERANCE = 1e-4
+#: Agreement of another backend with the NumPy kernel of the same cell (float64).
+AGREEMENT_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -283,6 +289,7 @@ def check_kernel(
     *,
     spec: CellSpec | None = None,
     backend: Backend | None = None,
+    reference: str | None = None,
     seed: int = 0,
     tolerance: float = FD_TOLERANCE,
     stop_early: bool = False,
@@ -301,6 +308,9 @@ def check_kernel(
         :func:`default_backend` if omitted.
     spec : CellSpec, optional
         The cell's spec: the forward values are then checked against its equations.
+    reference : str, optional
+        The same cell's kernel rendered by :func:`default_backend` (NumPy), for a
+        ``backend`` other than it: outputs and gradients must then agree with it.
     seed : int
         Seed of every random problem.
     tolerance : float
@@ -314,7 +324,8 @@ def check_kernel(
     -------
     KernelReport
         The checks in order: finite differences at each of :data:`FD_SHAPES`, block sizes,
-        step API, float32, forward values (with ``spec``).
+        step API, float32, forward values (with ``spec``), agreement with NumPy (with
+        ``reference``).
 
     Raises
     ------
@@ -323,7 +334,15 @@ def check_kernel(
     """
     with np.errstate(all="ignore"):  # overflow and NaN show as failed checks, not warnings
         return _check_kernel(
-            source, cell, spec, backend or default_backend(), seed, tolerance, stop_early, progress
+            source,
+            cell,
+            spec,
+            backend or default_backend(),
+            reference,
+            seed,
+            tolerance,
+            stop_early,
+            progress,
         )
 
 
@@ -332,6 +351,7 @@ def _check_kernel(
     cell: str,
     spec: CellSpec | None,
     backend: Backend,
+    reference: str | None,
     seed: int,
     tolerance: float,
     stop_early: bool,
@@ -362,19 +382,19 @@ def _check_kernel(
         problem = main if index == 0 else shaped_problem(main.kernel, shape, seed + index)
         if done(CheckResult(label, finite_difference_errors(problem), tolerance)):
             return report()
-    reference = outputs_and_gradients(main)
+    first_run = outputs_and_gradients(main)
     for name, constants in settings[1:]:
         if progress:
             progress(f"block sizes: {name}")
         other = outputs_and_gradients(_with_kernel(main, load(source, cell, constants)))
         label = f"block sizes: {name} vs {first_name} (T=7, B=2)"
-        if done(compare_runs(label, reference, other, SAME_TOLERANCE)):
+        if done(compare_runs(label, first_run, other, SAME_TOLERANCE)):
             return report()
     if progress:
         progress("step API")
     stepped = _with_kernel(main, load(source, cell, settings[-1][1]))
     label = "step / step_backward vs forward / backward (T=7, B=2)"
-    if done(compare_runs(label, reference, _step_results(stepped), SAME_TOLERANCE)):
+    if done(compare_runs(label, first_run, _step_results(stepped), SAME_TOLERANCE)):
         return report()
     if progress:
         progress("float32")
@@ -388,5 +408,16 @@ def _check_kernel(
             progress("forward values")
         expected = reference_forward(spec, main.xs, main.params, main.state)
         label = "forward values vs the spec's equations evaluated directly (T=7, B=2)"
-        done(compare_runs(label, expected, reference, SAME_TOLERANCE))
+        if done(compare_runs(label, expected, first_run, SAME_TOLERANCE)):
+            return report()
+    if reference is not None:
+        if progress:
+            progress("agreement with NumPy")
+        numpy = default_backend()
+        if numpy.load is None:  # pragma: no cover - the NumPy backend always loads
+            raise ValueError(f"backend {numpy.name!r} cannot run what it renders")
+        shipped = list(numpy.block_settings.values())[-1]
+        expected = outputs_and_gradients(_with_kernel(main, numpy.load(reference, cell, shipped)))
+        label = f"outputs and gradients vs the {numpy.name} kernel (float64, T=7, B=2)"
+        done(compare_runs(label, expected, first_run, AGREEMENT_TOLERANCE))
     return report()

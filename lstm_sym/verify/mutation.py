@@ -1,11 +1,14 @@
 """Mutation testing of generated kernels: does ``lstm-sym gradcheck`` catch real mistakes?
 
 Each mutant is the generated kernel with one systematic change in the computation of
-``_forward``, ``backward``, ``step`` or ``step_backward`` (after input validation): ``+`` and
-``−`` swapped (``+=``/``-=``, ``np.add``/``np.subtract``), one
-term or factor dropped (an operand of ``+``/``−``, or a whole in-place ``+=``, ``-=``,
-``*=`` or ``/=`` statement), a numeric constant changed, an operand of a matrix product
-transposed, or a time index shifted. A mutant is *killed* when
+``_forward``, ``backward``, ``step`` or ``step_backward`` (after input validation), or, in a
+generated torch module, of ``SequenceFunction.forward`` and ``SequenceFunction.backward``:
+``+`` and ``−`` swapped (``+=``/``-=``, ``np.add``/``np.subtract``, torch's fused
+``addmm``/``addcmul`` with a negated product), one term or factor dropped (an operand of
+``+``/``−``, the product of a fused ``addmm``/``addcmul``, or a whole in-place statement:
+``+=``, ``-=``, ``*=``, ``/=``, a torch in-place method such as ``addmm_`` or
+``sigmoid_``, a torch call writing into ``out=``), a numeric constant changed, an operand
+of a matrix product transposed, or a time index shifted. A mutant is *killed* when
 :func:`~lstm_sym.verify.gradcheck.check_kernel` (the checks of ``lstm-sym gradcheck``, and
 nothing else) rejects it; an exception counts as rejection. Survivors are either equivalent
 mutants (see :func:`equivalent`) or holes in the checks.
@@ -25,6 +28,7 @@ from .gradcheck import (
     check_kernel,
     compare_runs,
     default_backend,
+    kernel_source,
     outputs_and_gradients,
     shaped_problem,
 )
@@ -80,9 +84,57 @@ def _time_index(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id == "_t"
 
 
+#: Fused torch products: name → positions of the two matrix operands (after ``self``).
+_TORCH_PRODUCTS = {"addmm": (1, 2), "addmm_": (0, 1), "mm": (0, 1)}
+#: Fused torch products with an added term: name → the keyword that scales the product.
+_TORCH_SCALED = {"addmm": "alpha", "addmm_": "alpha", "addcmul": "value", "addcmul_": "value"}
+
+
+def _torch_call(node: ast.AST) -> str | None:
+    """The function name of a call of the torch module (``_torch.addmm``) or a torch
+    in-place method (``x.addmm_``); ``None`` for anything else (NumPy kernels have neither).
+    """
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    owner = node.func.value
+    if isinstance(owner, ast.Name) and owner.id == "_torch":
+        return node.func.attr
+    if node.func.attr.endswith("_") and not node.func.attr.startswith("_"):
+        return node.func.attr
+    return None
+
+
+def _torch_sites(child: ast.AST) -> Iterator[tuple[str, ast.AST, ast.AST]]:
+    """Mutation sites of generated torch code: fused products and in-place statements."""
+    if isinstance(child, ast.Expr):
+        name = _torch_call(child.value)
+        call = child.value
+        writes = name is not None and (
+            name.endswith("_") or any(k.arg == "out" for k in call.keywords)  # type: ignore[attr-defined]
+        )
+        if writes:
+            yield "drop_term", child, ast.Pass()
+        return
+    name = _torch_call(child)
+    if name is None or not isinstance(child, ast.Call):
+        return
+    if name in _TORCH_SCALED:
+        negated = ast.keyword(_TORCH_SCALED[name], ast.Constant(-1))
+        yield "swap_sign", child, ast.Call(child.func, child.args, [*child.keywords, negated])
+        if not name.endswith("_") and child.args:
+            yield "drop_term", child, child.args[0]
+    if name in _TORCH_PRODUCTS:
+        for position in _TORCH_PRODUCTS[name]:
+            if position < len(child.args):
+                args = list(child.args)
+                args[position] = ast.Attribute(args[position], "T", ast.Load())
+                yield "transpose", child, ast.Call(child.func, args, child.keywords)
+
+
 def _sites(node: ast.AST) -> Iterator[tuple[str, ast.AST, ast.AST]]:
     """Yield (operator, node, replacement) for every mutation site under ``node``."""
     for child in ast.walk(node):
+        yield from _torch_sites(child)
         if isinstance(child, ast.AugAssign):
             if isinstance(child.op, (ast.Add, ast.Sub)):
                 flipped_op = ast.Sub() if isinstance(child.op, ast.Add) else ast.Add()
@@ -131,8 +183,16 @@ def _sites(node: ast.AST) -> Iterator[tuple[str, ast.AST, ast.AST]]:
                 yield "time_shift", child, ast.Subscript(child.value, from_one, child.ctx)
 
 
-#: Functions of a generated kernel whose computation is mutated.
-MUTATED_FUNCTIONS = ("_forward", "backward", "step", "step_backward")
+#: Functions of a generated kernel whose computation is mutated (``Class.method`` for a
+#: method: the generated torch module's autograd function).
+MUTATED_FUNCTIONS = (
+    "_forward",
+    "backward",
+    "step",
+    "step_backward",
+    "SequenceFunction.forward",
+    "SequenceFunction.backward",
+)
 
 
 def _is_validation(statement: ast.stmt) -> bool:
@@ -148,8 +208,16 @@ def _is_validation(statement: ast.stmt) -> bool:
 def _computation(tree: ast.Module) -> list[ast.stmt]:
     """Statements of the mutated functions after their input validation."""
     statements: list[ast.stmt] = []
-    for node in tree.body:
-        if not (isinstance(node, ast.FunctionDef) and node.name in MUTATED_FUNCTIONS):
+    functions = [(node.name, node) for node in tree.body if isinstance(node, ast.FunctionDef)]
+    for outer in tree.body:
+        if isinstance(outer, ast.ClassDef):
+            functions += [
+                (f"{outer.name}.{node.name}", node)
+                for node in outer.body
+                if isinstance(node, ast.FunctionDef)
+            ]
+    for name, node in functions:
+        if name not in MUTATED_FUNCTIONS:
             continue
         body = node.body
         last = max((i for i, s in enumerate(body) if _is_validation(s)), default=-1)
@@ -229,14 +297,18 @@ def _backend(mutant: Mutant) -> Backend:
 def evaluate_mutant(mutant: Mutant) -> MutantResult:
     """Run exactly the checks of ``lstm-sym gradcheck`` on one mutant.
 
-    A mutant is killed by the first check that fails, or by a crash (an exception).
+    A mutant is killed by the first check that fails, or by a crash (an exception). A
+    mutant of another backend's file is also compared with the cell's NumPy kernel, as
+    ``lstm-sym gradcheck`` does.
     """
+    target, numpy = _backend(mutant), default_backend()
     try:
         report = check_kernel(
             mutant.source,
             mutant.cell,
             spec=_spec(mutant.cell),
-            backend=_backend(mutant),
+            backend=target,
+            reference=None if target is numpy else kernel_source(mutant.cell, numpy),
             stop_early=True,
         )
     except Exception as error:  # a crash is a detected mutant

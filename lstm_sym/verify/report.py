@@ -17,7 +17,7 @@ from ..backends import backend as find_backend
 from ..backends import verifiable
 from ..spec import builtin_cell_names, load_builtin
 from .finite_differences import FD_TOLERANCE, finite_difference_errors, make_problem
-from .gradcheck import default_backend, kernel_source
+from .gradcheck import check_kernel, default_backend, kernel_source
 from .symbolic import symbolic_identity
 
 __all__ = ["TORCH_TOLERANCE", "CellVerification", "verify_all", "verify_cell"]
@@ -53,6 +53,17 @@ class CellVerification:
     versions : dict of str to str
     backend : str
         The registered backend whose kernel was checked.
+    checks : list of dict
+        The checks of ``lstm-sym gradcheck`` (:func:`~lstm_sym.verify.gradcheck.check_kernel`)
+        on the committed file, in order: ``name``, ``worst`` (largest relative error) and
+        ``tolerance`` each; for a backend other than NumPy the last compares it with the
+        NumPy kernel.
+    symbolic_note : str
+        Why the symbolic identity was not run here (it checks the derivation, which every
+        backend prints; it runs once, with the NumPy kernel), or ``""``.
+    skipped : str
+        Why nothing was checked (the backend cannot run here, e.g. torch not installed), or
+        ``""``.
     """
 
     cell: str
@@ -69,6 +80,9 @@ class CellVerification:
     symbolic_derivatives: int = 0
     versions: dict[str, str] = field(default_factory=dict)
     backend: str = ""
+    checks: list[dict[str, object]] = field(default_factory=list)
+    symbolic_note: str = ""
+    skipped: str = ""
 
     def fail(self, message: str) -> None:
         """Record a failed check."""
@@ -108,7 +122,11 @@ def verify_cell(
     kernel: ModuleType | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> CellVerification:
-    """Run the finite-difference, torch and symbolic checks on one built-in cell.
+    """Run the finite-difference, torch, ``gradcheck`` and symbolic checks on one built-in cell.
+
+    The symbolic identity runs for the default backend only (it checks the derivation, not
+    a file); a backend that cannot run here (:meth:`~lstm_sym.backends.Backend.missing`)
+    gives a report that says why and checks nothing.
 
     Parameters
     ----------
@@ -123,24 +141,54 @@ def verify_cell(
         Receives a message before each check.
     """
     target = default_backend() if backend is None else find_backend(backend)
+    report = CellVerification(cell=name, versions=_versions(), backend=target.name)
     if kernel is None:
         if target.load is None:
             raise ValueError(f"backend {target.name!r} cannot run what it renders")
+        reason = target.missing()
+        if reason is not None:
+            report.skipped = f"backend {target.name} not checked: {reason}"
+            return report
+        numpy = default_backend()
+        source = kernel_source(name, target)
+        if progress:
+            progress(f"{name}: checks of lstm-sym gradcheck ({target.name})")
+        checked = check_kernel(
+            source,
+            name,
+            spec=load_builtin(name),
+            backend=target,
+            reference=None if target is numpy else kernel_source(name, numpy),
+        )
+        for result in checked.results:
+            report.checks.append(
+                {"name": result.name, "worst": result.worst, "tolerance": result.tolerance}
+            )
+            if not result.ok:
+                report.fail(f"{name}: {result.name} failed for {', '.join(result.failing())}")
+        # The per-tensor table: the first finite-difference run of those checks.
+        report.finite_differences = dict(checked.results[0].errors)
         shipped = list(target.block_settings.values())[-1]
-        kernel = target.load(kernel_source(name, target), name, shipped)
-    report = CellVerification(cell=name, versions=_versions(), backend=target.name)
-    if progress:
-        progress(f"{name}: finite differences")
-    report.finite_differences = finite_difference_errors(make_problem(kernel))
-    for tensor, error in report.finite_differences.items():
-        if not error < FD_TOLERANCE:
-            report.fail(f"{name}: finite-difference check failed for {tensor}: {error:.2e}")
+        kernel = target.load(source, name, shipped)
+    else:
+        if progress:
+            progress(f"{name}: finite differences")
+        report.finite_differences = finite_difference_errors(make_problem(kernel))
+        for tensor, error in report.finite_differences.items():
+            if not error < FD_TOLERANCE:
+                report.fail(f"{name}: finite-difference check failed for {tensor}: {error:.2e}")
     if progress:
         progress(f"{name}: torch oracle")
     report.torch, report.torch_note = _torch_errors(kernel)
     for tensor, error in (report.torch or {}).items():
         if not error < TORCH_TOLERANCE:
             report.fail(f"{name}: torch check failed for {tensor}: {error:.2e}")
+    if target is not default_backend():
+        report.symbolic_note = (
+            f"The symbolic identity checks the derivation, which every backend prints; "
+            f"it ran with the {default_backend().name} kernel."
+        )
+        return report
     if progress:
         progress(f"{name}: symbolic identity")
     symbolic = symbolic_identity(load_builtin(name))
