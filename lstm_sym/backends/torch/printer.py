@@ -288,15 +288,15 @@ class _Builder:
             if hoisted:
                 lines.append("# The input projection of every step at once, bias included.")
                 lines.append(
-                    f"_a{k}_seq = _torch.addmm(_b{k}, _xs.reshape(_T * _B, _D), "
-                    f"_W{k}[:, {hoisted[0]}].t()).view(_T, _B, {width})"
+                    f"_a{k}_seq = _gemm(_xs.reshape(_T * _B, _D), "
+                    f"_W{k}[:, {hoisted[0]}].contiguous(), _b{k}).view(_T, _B, {width})"
                 )
             else:
                 lines.append(f"_a{k}_seq = _b{k}.expand(_T, _B, {width}).contiguous()")
             lines.append(f"_a{k}_steps = _a{k}_seq.unbind(0)")
             for operand, columns in self.columns(group):
                 if operand != self.input:
-                    lines.append(f"_W{k}_{operand}_T = _W{k}[:, {columns}].t()")
+                    lines.append(f"_W{k}_{operand} = _W{k}[:, {columns}].contiguous()")
         for name in self.states:
             lines.append(f"_{name}_list = [{previous(name)}]")
         for name in self.listed:
@@ -318,7 +318,7 @@ class _Builder:
                 lines.append(f"_a{k} = _a{k}_steps[_t]")
                 for operand in stage.operands:
                     if operand != self.input:
-                        lines.append(f"_a{k}.addmm_({operand}, _W{k}_{operand}_T)")
+                        lines.append(f"_gemm({operand}, _W{k}_{operand}, _a{k}, _a{k})")
                 for block in stage.blocks:
                     kinds: list[tuple[str, int, int]] = []
                     for offset in range(block.stop - block.first):
@@ -442,7 +442,7 @@ class _Builder:
             for operand, columns in self.columns(group):
                 size = "_D" if operand == self.input else "_H"
                 lines.append(f"_dW{k}_{operand} = _xs.new_zeros(({width}, {size}))")
-                lines.append(f"_W{k}_{operand} = _W{k}[:, {columns}].contiguous()")
+                lines.append(f"_W{k}_{operand}_T = _W{k}[:, {columns}].t().contiguous()")
         if plan.factors:
             lines.append(f"_fac = _xs.new_empty((min(_T, _steps), _B, {len(plan.factors)}, _H))")
             lines.append("_fac_steps = _fac.unbind(0)")
@@ -516,7 +516,7 @@ class _Builder:
             source = symbol.name
             if source in placeholders and source not in materialised:
                 k, operand = placeholders[source]
-                lines.append(f"{source} = _torch.mm(_da{k}, _W{k}_{operand})")
+                lines.append(f"{source} = _gemm(_da{k}, _W{k}_{operand}_T)")
                 materialised.add(source)
             if source[2:] in rows and source not in bound_rows:
                 group, position = self.row_of[source[2:]]
@@ -590,12 +590,12 @@ class _Builder:
                     current, fresh = target, True
             for k, operand in gemms:
                 if current is None:
-                    value = f"_torch.mm(_da{k}, _W{k}_{operand}" + (f", out={out})" if out else ")")
+                    value = f"_gemm(_da{k}, _W{k}_{operand}_T" + (f", out={out})" if out else ")")
                     lines.append(value if out else f"{target} = {value}")
                 elif fresh:
-                    lines.append(f"{target}.addmm_(_da{k}, _W{k}_{operand})")
+                    lines.append(f"_gemm(_da{k}, _W{k}_{operand}_T, {target}, {target})")
                 else:
-                    value = f"_torch.addmm({current}, _da{k}, _W{k}_{operand}" + (
+                    value = f"_gemm(_da{k}, _W{k}_{operand}_T, {current}" + (
                         f", out={out})" if out else ")"
                     )
                     lines.append(value if out else f"{target} = {value}")
@@ -674,14 +674,16 @@ class _Builder:
                 if operand == self.input:
                     history = "_xs[_t:_t_end].reshape(_n, _D)"
                     if dxs_started:
-                        lines.append(f"_dxs_chunk.addmm_(_da{k}_flat, _W{k}_{operand})")
+                        lines.append(f"_gemm(_da{k}_flat, _W{k}_{operand}_T, _dxs_chunk, _dxs_chunk)")
                     else:
                         lines.append("_dxs_chunk = _dxs[_t:_t_end].view(_n, _D)")
-                        lines.append(f"_torch.mm(_da{k}_flat, _W{k}_{operand}, out=_dxs_chunk)")
+                        lines.append(f"_gemm(_da{k}_flat, _W{k}_{operand}_T, out=_dxs_chunk)")
                         dxs_started = True
                 else:
                     history = self.history(operand).block("_t", "_t_end") + ".reshape(_n, _H)"
-                lines.append(f"_dW{k}_{operand}.addmm_(_da{k}_flat.t(), {history})")
+                lines.append(
+                    f"_gemm(_da{k}_flat.t(), {history}.t(), _dW{k}_{operand}, _dW{k}_{operand})"
+                )
         if not dxs_started:
             lines.append("_dxs[_t:_t_end].zero_()")
         for name, terms in self.chunked.items():
