@@ -59,23 +59,37 @@ _BLOCK_ROWS = 1024
 _ONEDNN_MIN_MACS = 1 << 20
 try:
     _ONEDNN_LINEAR = _torch.ops.mkldnn._linear_pointwise if _torch.backends.mkldnn.is_available() else None
-except (AttributeError, RuntimeError):  # a build without the operator
-    _ONEDNN_LINEAR = None
+    _ONEDNN_PACK = _torch.ops.mkldnn._reorder_linear_weight if _ONEDNN_LINEAR is not None else None
+except (AttributeError, RuntimeError):  # a build without these operators
+    _ONEDNN_LINEAR = _ONEDNN_PACK = None
+
+
+def _onednn(x: _torch.Tensor, macs: int) -> bool:
+    """Whether a product of ``macs`` multiply-adds on ``x``'s dtype and device goes to oneDNN."""
+    return (
+        _ONEDNN_LINEAR is not None
+        and x.dtype == _torch.float32
+        and x.is_cpu
+        and macs >= _ONEDNN_MIN_MACS
+        and _torch.backends.mkldnn.enabled
+    )
+
+
+def _weight(w: _torch.Tensor, rows: int) -> _torch.Tensor:
+    """``w`` (N, K), packed in oneDNN's layout when :func:`_gemm` sends ``rows`` rows to oneDNN."""
+    if _ONEDNN_PACK is not None and _onednn(w, rows * w.shape[0] * w.shape[1]):
+        return _ONEDNN_PACK(w, rows)
+    return w
 
 
 def _gemm(a, w, c=None, out=None):  # type: ignore[no-untyped-def]
     """Return ``c + a @ w.T`` (no ``c`` when None), written into ``out`` when given.
 
-    ``a`` (M, K), ``w`` (N, K), ``c`` (M, N) or (N,). Large float32 products on the CPU go to
-    oneDNN (see :data:`_ONEDNN_MIN_MACS`); everything else is ``torch.addmm``/``torch.mm``.
+    ``a`` (M, K), ``w`` (N, K) or packed by :func:`_weight` for M rows, ``c`` (M, N) or (N,).
+    Large float32 products on the CPU go to oneDNN (see :data:`_ONEDNN_MIN_MACS`); the
+    rest to ``torch.addmm``/``torch.mm``.
     """
-    if (
-        _ONEDNN_LINEAR is not None
-        and a.dtype == _torch.float32
-        and a.is_cpu
-        and a.shape[0] * a.shape[1] * w.shape[0] >= _ONEDNN_MIN_MACS
-        and _torch.backends.mkldnn.enabled
-    ):
+    if _onednn(a, a.shape[0] * a.shape[1] * w.shape[0]):
         bias = c if c is not None and c.dim() == 1 else None
         product = _ONEDNN_LINEAR(a, w, bias, "none", [], "")
         if c is not None and bias is None:
@@ -124,7 +138,7 @@ class SequenceFunction(_torch.autograd.Function):
         # The input projection of every step at once, bias included.
         _a0_seq = _gemm(_xs.reshape(_T * _B, _D), _W0[:, _H:_H + _D].contiguous(), _b0).view(_T, _B, 4 * _H)
         _a0_steps = _a0_seq.unbind(0)
-        _W0_h_prev = _W0[:, 0:_H].contiguous()
+        _W0_h_prev = _weight(_W0[:, 0:_H].contiguous(), _B)
         _h_list = [h_prev]
         _C_list = [C_prev]
         _f_list = []
@@ -183,7 +197,7 @@ class SequenceFunction(_torch.autograd.Function):
         _da0_steps = _da0_chunk.unbind(0)
         _db0 = _xs.new_zeros((4 * _H,))
         _dW0_h_prev = _xs.new_zeros((4 * _H, _H))
-        _W0_h_prev_T = _W0[:, 0:_H].t().contiguous()
+        _W0_h_prev_T = _weight(_W0[:, 0:_H].t().contiguous(), _B)
         _dW0_x = _xs.new_zeros((4 * _H, _D))
         _W0_x_T = _W0[:, _H:_H + _D].t().contiguous()
         _fac = _xs.new_empty((min(_T, _steps), _B, 6, _H))

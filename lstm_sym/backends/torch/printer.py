@@ -296,7 +296,7 @@ class _Builder:
             lines.append(f"_a{k}_steps = _a{k}_seq.unbind(0)")
             for operand, columns in self.columns(group):
                 if operand != self.input:
-                    lines.append(f"_W{k}_{operand} = _W{k}[:, {columns}].contiguous()")
+                    lines.append(f"_W{k}_{operand} = _weight(_W{k}[:, {columns}].contiguous(), _B)")
         for name in self.states:
             lines.append(f"_{name}_list = [{previous(name)}]")
         for name in self.listed:
@@ -442,7 +442,10 @@ class _Builder:
             for operand, columns in self.columns(group):
                 size = "_D" if operand == self.input else "_H"
                 lines.append(f"_dW{k}_{operand} = _xs.new_zeros(({width}, {size}))")
-                lines.append(f"_W{k}_{operand}_T = _W{k}[:, {columns}].t().contiguous()")
+                transposed = f"_W{k}[:, {columns}].t().contiguous()"
+                if operand != self.input:  # used at every step: packed once for B rows
+                    transposed = f"_weight({transposed}, _B)"
+                lines.append(f"_W{k}_{operand}_T = {transposed}")
         if plan.factors:
             lines.append(f"_fac = _xs.new_empty((min(_T, _steps), _B, {len(plan.factors)}, _H))")
             lines.append("_fac_steps = _fac.unbind(0)")
