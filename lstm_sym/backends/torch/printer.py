@@ -677,7 +677,9 @@ class _Builder:
                 if operand == self.input:
                     history = "_xs[_t:_t_end].reshape(_n, _D)"
                     if dxs_started:
-                        lines.append(f"_gemm(_da{k}_flat, _W{k}_{operand}_T, _dxs_chunk, _dxs_chunk)")
+                        lines.append(
+                            f"_gemm(_da{k}_flat, _W{k}_{operand}_T, _dxs_chunk, _dxs_chunk)"
+                        )
                     else:
                         lines.append("_dxs_chunk = _dxs[_t:_t_end].view(_n, _D)")
                         lines.append(f"_gemm(_da{k}_flat, _W{k}_{operand}_T, out=_dxs_chunk)")
