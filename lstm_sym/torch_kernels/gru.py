@@ -139,9 +139,13 @@ class SequenceFunction(_torch.autograd.Function):
         _a1_seq = _gemm(_xs.reshape(_T * _B, _D), _W1[:, _H:_H + _D].contiguous(), _b1).view(_T, _B, _H)
         _a1_steps = _a1_seq.unbind(0)
         _W1_r_h = _weight(_W1[:, 0:_H].contiguous(), _B)
-        _h_list = [h_prev]
-        _r_h_list = []
-        _h_tilde_list = []
+        _h_seq = _xs.new_empty((_T + 1, _B, _H))
+        _h_seq[0] = h_prev
+        _h_seq_out = _h_seq.unbind(0)
+        _r_h_seq = _xs.new_empty((_T, _B, _H))
+        _r_h_seq_out = _r_h_seq.unbind(0)
+        _h_tilde_seq = _xs.new_empty((_T, _B, _H))
+        _h_tilde_seq_out = _h_tilde_seq.unbind(0)
         for _t in range(_T):
             _a0 = _a0_steps[_t]
             _gemm(h_prev, _W0_h_prev, _a0, _a0)
@@ -149,19 +153,13 @@ class SequenceFunction(_torch.autograd.Function):
             _a0[:, 0:2 * _H].sigmoid_()
             z = _a0[:, 0:_H]
             r = _a0[:, _H:2 * _H]
-            r_h = h_prev*r
-            _r_h_list.append(r_h)
+            r_h = _torch.mul(h_prev, r, out=_r_h_seq_out[_t])
             _a1 = _a1_steps[_t]
             _gemm(r_h, _W1_r_h, _a1, _a1)
             a_h = _a1[:, 0:_H]
-            h_tilde = _torch.tanh(a_h)
-            _h_tilde_list.append(h_tilde)
-            h = _torch.addcmul(h_tilde*z, h_prev, 1 - z)
-            _h_list.append(h)
+            h_tilde = _torch.tanh(a_h, out=_h_tilde_seq_out[_t])
+            h = _torch.addcmul(h_tilde*z, h_prev, 1 - z, out=_h_seq_out[_t + 1])
             h_prev = h
-        _h_seq = _torch.stack(_h_list)
-        _r_h_seq = _torch.stack(_r_h_list)
-        _h_tilde_seq = _torch.stack(_h_tilde_list)
         ctx.save_for_backward(_xs, *_tensors[1:7], _h_seq, _r_h_seq, _h_tilde_seq, _a0_seq, )
         return (_h_seq[1:], _h_seq[_T].clone(),)
 

@@ -146,8 +146,11 @@ class SequenceFunction(_torch.autograd.Function):
         _a2_seq = _b2.expand(_T, _B, _H).contiguous()
         _a2_steps = _a2_seq.unbind(0)
         _W2_h_prev = _weight(_W2[:, 0:_H].contiguous(), _B)
-        _h_list = [h_prev]
-        _n_list = []
+        _h_seq = _xs.new_empty((_T + 1, _B, _H))
+        _h_seq[0] = h_prev
+        _h_seq_out = _h_seq.unbind(0)
+        _n_seq = _xs.new_empty((_T, _B, _H))
+        _n_seq_out = _n_seq.unbind(0)
         for _t in range(_T):
             _a0 = _a0_steps[_t]
             _gemm(h_prev, _W0_h_prev, _a0, _a0)
@@ -160,13 +163,9 @@ class SequenceFunction(_torch.autograd.Function):
             _a2 = _a2_steps[_t]
             _gemm(h_prev, _W2_h_prev, _a2, _a2)
             a_hn = _a2[:, 0:_H]
-            n = _torch.tanh(_torch.addcmul(a_xn, a_hn, r))
-            _n_list.append(n)
-            h = _torch.addcmul(n*(1 - z), h_prev, z)
-            _h_list.append(h)
+            n = _torch.tanh(_torch.addcmul(a_xn, a_hn, r), out=_n_seq_out[_t])
+            h = _torch.addcmul(n*(1 - z), h_prev, z, out=_h_seq_out[_t + 1])
             h_prev = h
-        _h_seq = _torch.stack(_h_list)
-        _n_seq = _torch.stack(_n_list)
         ctx.save_for_backward(_xs, *_tensors[1:9], _h_seq, _n_seq, _a0_seq, _a2_seq, )
         return (_h_seq[1:], _h_seq[_T].clone(),)
 

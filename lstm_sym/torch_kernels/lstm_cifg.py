@@ -135,42 +135,37 @@ class SequenceFunction(_torch.autograd.Function):
         _a0_seq = _gemm(_xs.reshape(_T * _B, _D), _W0[:, _H:_H + _D].contiguous(), _b0).view(_T, _B, 3 * _H)
         _a0_steps = _a0_seq.unbind(0)
         _W0_h_prev = _weight(_W0[:, 0:_H].contiguous(), _B)
-        _h_list = [h_prev]
-        _C_list = [C_prev]
-        _i_list = []
-        _f_list = []
-        _C_tilde_list = []
-        _o_list = []
-        _tanh_C_list = []
+        _h_seq = _xs.new_empty((_T + 1, _B, _H))
+        _h_seq[0] = h_prev
+        _h_seq_out = _h_seq.unbind(0)
+        _C_seq = _xs.new_empty((_T + 1, _B, _H))
+        _C_seq[0] = C_prev
+        _C_seq_out = _C_seq.unbind(0)
+        _i_seq = _xs.new_empty((_T, _B, _H))
+        _i_seq_out = _i_seq.unbind(0)
+        _f_seq = _xs.new_empty((_T, _B, _H))
+        _f_seq_out = _f_seq.unbind(0)
+        _C_tilde_seq = _xs.new_empty((_T, _B, _H))
+        _C_tilde_seq_out = _C_tilde_seq.unbind(0)
+        _o_seq = _xs.new_empty((_T, _B, _H))
+        _o_seq_out = _o_seq.unbind(0)
+        _tanh_C_seq = _xs.new_empty((_T, _B, _H))
+        _tanh_C_seq_out = _tanh_C_seq.unbind(0)
         for _t in range(_T):
             _a0 = _a0_steps[_t]
             _gemm(h_prev, _W0_h_prev, _a0, _a0)
             a_i = _a0[:, 0:_H]
             a_C = _a0[:, _H:2 * _H]
             a_o = _a0[:, 2 * _H:3 * _H]
-            i = _torch.sigmoid(_torch.addcmul(a_i, C_prev, p_i))
-            _i_list.append(i)
-            f = 1 - i
-            _f_list.append(f)
-            C_tilde = _torch.tanh(a_C)
-            _C_tilde_list.append(C_tilde)
-            C = _torch.addcmul(C_tilde*i, C_prev, f)
-            o = _torch.sigmoid(_torch.addcmul(a_o, C, p_o))
-            _o_list.append(o)
-            tanh_C = _torch.tanh(C)
-            _tanh_C_list.append(tanh_C)
-            h = o*tanh_C
-            _h_list.append(h)
-            _C_list.append(C)
+            i = _torch.sigmoid(_torch.addcmul(a_i, C_prev, p_i), out=_i_seq_out[_t])
+            f = _f_seq_out[_t].copy_(1 - i)
+            C_tilde = _torch.tanh(a_C, out=_C_tilde_seq_out[_t])
+            C = _torch.addcmul(C_tilde*i, C_prev, f, out=_C_seq_out[_t + 1])
+            o = _torch.sigmoid(_torch.addcmul(a_o, C, p_o), out=_o_seq_out[_t])
+            tanh_C = _torch.tanh(C, out=_tanh_C_seq_out[_t])
+            h = _torch.mul(o, tanh_C, out=_h_seq_out[_t + 1])
             h_prev = h
             C_prev = C
-        _h_seq = _torch.stack(_h_list)
-        _C_seq = _torch.stack(_C_list)
-        _i_seq = _torch.stack(_i_list)
-        _f_seq = _torch.stack(_f_list)
-        _C_tilde_seq = _torch.stack(_C_tilde_list)
-        _o_seq = _torch.stack(_o_list)
-        _tanh_C_seq = _torch.stack(_tanh_C_list)
         ctx.save_for_backward(_xs, *_tensors[1:9], _h_seq, _C_seq, _i_seq, _f_seq, _C_tilde_seq, _o_seq, _tanh_C_seq, )
         return (_h_seq[1:], _h_seq[_T].clone(), _C_seq[_T].clone(),)
 

@@ -122,15 +122,15 @@ class SequenceFunction(_torch.autograd.Function):
         _a0_seq = _gemm(_xs.reshape(_T * _B, _D), _W0[:, _H:_H + _D].contiguous(), _b0).view(_T, _B, _H)
         _a0_steps = _a0_seq.unbind(0)
         _W0_h_prev = _weight(_W0[:, 0:_H].contiguous(), _B)
-        _h_list = [h_prev]
+        _h_seq = _xs.new_empty((_T + 1, _B, _H))
+        _h_seq[0] = h_prev
+        _h_seq_out = _h_seq.unbind(0)
         for _t in range(_T):
             _a0 = _a0_steps[_t]
             _gemm(h_prev, _W0_h_prev, _a0, _a0)
             a_h = _a0[:, 0:_H]
-            h = _torch.tanh(a_h)
-            _h_list.append(h)
+            h = _torch.tanh(a_h, out=_h_seq_out[_t + 1])
             h_prev = h
-        _h_seq = _torch.stack(_h_list)
         ctx.save_for_backward(_xs, *_tensors[1:3], _h_seq, )
         return (_h_seq[1:], _h_seq[_T].clone(),)
 

@@ -158,6 +158,29 @@ def _code(expr: sympy.Expr, names: dict[str, str] | None = None) -> str:
     return str(_Printer(names or {}).doprint(expr))
 
 
+def _one_call(code: str) -> bool:
+    """Whether ``code`` is a single ``_torch.<name>(...)`` call (its last ``)`` closes it)."""
+    if not code.startswith("_torch.") or not code.endswith(")") or "(" not in code:
+        return False
+    depth = 0
+    for position in range(code.index("("), len(code)):
+        depth += {"(": 1, ")": -1}.get(code[position], 0)
+        if depth == 0:
+            return position == len(code) - 1
+    return False
+
+
+def _code_into(expr: sympy.Expr, out: str) -> str:
+    """Source computing ``expr`` straight into the tensor ``out`` (no temporary, no copy)."""
+    code = _code(expr)
+    if _one_call(code):
+        return f"{code[:-1]}, out={out})"
+    if isinstance(expr, sympy.Mul) and len(expr.args) == 2 and not expr.args[0].is_Number:
+        first, second = (_code(a) for a in expr.args)
+        return f"_torch.mul({first}, {second}, out={out})"
+    return f"{out}.copy_({code})"
+
+
 def _size(count: int, unit: str = "_H") -> str:
     if count == 0:
         return "0"
@@ -297,14 +320,27 @@ class _Builder:
             for operand, columns in self.columns(group):
                 if operand != self.input:
                     lines.append(f"_W{k}_{operand} = _weight(_W{k}[:, {columns}].contiguous(), _B)")
+        # Every history the backward pass reads, written in place step by step.
         for name in self.states:
-            lines.append(f"_{name}_list = [{previous(name)}]")
+            lines.append(f"_{name}_seq = _xs.new_empty((_T + 1, _B, _H))")
+            lines.append(f"_{name}_seq[0] = {previous(name)}")
+            lines.append(f"_{name}_seq_out = _{name}_seq.unbind(0)")
         for name in self.listed:
-            lines.append(f"_{name}_list = []")
+            lines.append(f"_{name}_seq = _xs.new_empty((_T, _B, _H))")
+            lines.append(f"_{name}_seq_out = _{name}_seq.unbind(0)")
         return lines
+
+    def slot(self, name: str) -> str | None:
+        """This step's row of the history buffer of ``name``, if forward keeps one."""
+        if name in self.states:
+            return f"_{name}_seq_out[_t + 1]"
+        if name in self.listed:
+            return f"_{name}_seq_out[_t]"
+        return None
 
     def forward_step(self) -> list[str]:
         lines = []
+        written: set[str] = set()
         used: set[str] = set()
         for stage in self.plan.stages:
             if isinstance(stage, ForwardValue):
@@ -347,11 +383,16 @@ class _Builder:
                 continue
             if stage.target in self.block_outputs:
                 continue
-            lines.append(f"{stage.target} = {_code(stage.expr)}")
-            if stage.target in self.listed:
-                lines.append(f"_{stage.target}_list.append({stage.target})")
-        for name in self.states:
-            lines.append(f"_{name}_list.append({name})")
+            slot = self.slot(stage.target)
+            if slot is None:
+                lines.append(f"{stage.target} = {_code(stage.expr)}")
+            else:
+                lines.append(f"{stage.target} = {_code_into(stage.expr, slot)}")
+                written.add(stage.target)
+        for name in [*self.listed, *self.states]:
+            slot = self.slot(name)
+            if name not in written and slot is not None:
+                lines.append(f"{slot}.copy_({name})")
         for name in self.states:
             lines.append(f"{previous(name)} = {name}")
         return lines
@@ -362,9 +403,7 @@ class _Builder:
         return names + [f"_a{k}_seq" for k in self.saved_groups]
 
     def forward_finish(self) -> list[str]:
-        lines = [f"_{name}_seq = _torch.stack(_{name}_list)" for name in self.states]
-        lines += [f"_{name}_seq = _torch.stack(_{name}_list)" for name in self.listed]
-        return lines
+        return []
 
     # -- backward --------------------------------------------------------------------------
 
