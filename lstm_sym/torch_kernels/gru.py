@@ -183,16 +183,16 @@ class SequenceFunction(_torch.autograd.Function):
         _da0_chunk = _xs.new_empty((min(_T, _steps), _B, 2 * _H))
         _da0_steps = _da0_chunk.unbind(0)
         _db0 = _xs.new_zeros((2 * _H,))
-        _dW0_h_prev = _xs.new_zeros((2 * _H, _H))
+        _dW0_h_prev = _xs.new_zeros((_H, 2 * _H))
         _W0_h_prev_T = _weight(_W0[:, 0:_H].t().contiguous(), _B)
-        _dW0_x = _xs.new_zeros((2 * _H, _D))
+        _dW0_x = _xs.new_zeros((_D, 2 * _H))
         _W0_x_T = _W0[:, _H:_H + _D].t().contiguous()
         _da1_chunk = _xs.new_empty((min(_T, _steps), _B, _H))
         _da1_steps = _da1_chunk.unbind(0)
         _db1 = _xs.new_zeros((_H,))
         _dW1_r_h = _xs.new_zeros((_H, _H))
         _W1_r_h_T = _weight(_W1[:, 0:_H].t().contiguous(), _B)
-        _dW1_x = _xs.new_zeros((_H, _D))
+        _dW1_x = _xs.new_zeros((_D, _H))
         _W1_x_T = _W1[:, _H:_H + _D].t().contiguous()
         _fac = _xs.new_empty((min(_T, _steps), _B, 4, _H))
         _fac_steps = _fac.unbind(0)
@@ -211,13 +211,13 @@ class SequenceFunction(_torch.autograd.Function):
                 z = _a0_seq[_t0:_t + 1, :, 0:_H]
                 _fac_block = _fac[: _t + 1 - _t0]
                 # fac_a_h__h_in = z*(1 - h_tilde**2)
-                _fac_block[:, :, 0] = z*(1 - _torch.square(h_tilde))
+                _torch.mul(z, 1 - _torch.square(h_tilde), out=_fac_block[:, :, 0])
                 # fac_a_z__h_in = z*(1 - z)*(-h_prev + h_tilde)
-                _fac_block[:, :, 1] = z*(1 - z)*(-h_prev + h_tilde)
+                _torch.mul(z, (1 - z)*(-h_prev + h_tilde), out=_fac_block[:, :, 1])
                 # fac_a_r__r_h__stack1 = h_prev*r*(1 - r)
-                _fac_block[:, :, 2] = h_prev*r*(1 - r)
+                _torch.mul(h_prev, r*(1 - r), out=_fac_block[:, :, 2])
                 # fac_h_prev__h_in = 1 - z
-                _fac_block[:, :, 3] = 1 - z
+                _fac_block[:, :, 3].copy_(1 - z)
             _fac_t = _fac_steps[_s]
             _da0 = _da0_steps[_s]
             _da1 = _da1_steps[_s]
@@ -242,22 +242,22 @@ class SequenceFunction(_torch.autograd.Function):
                 _n = (_t_end - _t) * _B
                 _da0_flat = _da0_chunk[: _t_end - _t].reshape(_n, 2 * _H)
                 _db0 += _da0_flat.sum(0)
-                _gemm(_da0_flat.t(), _h_seq[_t:_t_end].reshape(_n, _H).t(), _dW0_h_prev, _dW0_h_prev)
+                _gemm(_h_seq[_t:_t_end].reshape(_n, _H).t(), _da0_flat.t(), _dW0_h_prev, _dW0_h_prev)
                 _dxs_chunk = _dxs[_t:_t_end].view(_n, _D)
                 _gemm(_da0_flat, _W0_x_T, out=_dxs_chunk)
-                _gemm(_da0_flat.t(), _xs[_t:_t_end].reshape(_n, _D).t(), _dW0_x, _dW0_x)
+                _gemm(_xs[_t:_t_end].reshape(_n, _D).t(), _da0_flat.t(), _dW0_x, _dW0_x)
                 _da1_flat = _da1_chunk[: _t_end - _t].reshape(_n, _H)
                 _db1 += _da1_flat.sum(0)
-                _gemm(_da1_flat.t(), _r_h_seq[_t:_t_end].reshape(_n, _H).t(), _dW1_r_h, _dW1_r_h)
+                _gemm(_r_h_seq[_t:_t_end].reshape(_n, _H).t(), _da1_flat.t(), _dW1_r_h, _dW1_r_h)
                 _gemm(_da1_flat, _W1_x_T, _dxs_chunk, _dxs_chunk)
-                _gemm(_da1_flat.t(), _xs[_t:_t_end].reshape(_n, _D).t(), _dW1_x, _dW1_x)
+                _gemm(_xs[_t:_t_end].reshape(_n, _D).t(), _da1_flat.t(), _dW1_x, _dW1_x)
         return (
             _dxs,
-            _torch.cat((_dW0_h_prev[0:_H], _dW0_x[0:_H]), 1),
+            _torch.cat((_dW0_h_prev[:, 0:_H].t(), _dW0_x[:, 0:_H].t()), 1),
             _db0[0:_H],
-            _torch.cat((_dW0_h_prev[_H:2 * _H], _dW0_x[_H:2 * _H]), 1),
+            _torch.cat((_dW0_h_prev[:, _H:2 * _H].t(), _dW0_x[:, _H:2 * _H].t()), 1),
             _db0[_H:2 * _H],
-            _torch.cat((_dW1_r_h[0:_H], _dW1_x[0:_H]), 1),
+            _torch.cat((_dW1_r_h[:, 0:_H].t(), _dW1_x[:, 0:_H].t()), 1),
             _db1[0:_H],
             d_h_in,
         )

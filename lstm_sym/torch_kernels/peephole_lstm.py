@@ -191,9 +191,9 @@ class SequenceFunction(_torch.autograd.Function):
         _da0_chunk = _xs.new_empty((min(_T, _steps), _B, 4 * _H))
         _da0_steps = _da0_chunk.unbind(0)
         _db0 = _xs.new_zeros((4 * _H,))
-        _dW0_h_prev = _xs.new_zeros((4 * _H, _H))
+        _dW0_h_prev = _xs.new_zeros((_H, 4 * _H))
         _W0_h_prev_T = _weight(_W0[:, 0:_H].t().contiguous(), _B)
-        _dW0_x = _xs.new_zeros((4 * _H, _D))
+        _dW0_x = _xs.new_zeros((_D, 4 * _H))
         _W0_x_T = _W0[:, _H:_H + _D].t().contiguous()
         _fac = _xs.new_empty((min(_T, _steps), _B, 6, _H))
         _fac_steps = _fac.unbind(0)
@@ -218,17 +218,17 @@ class SequenceFunction(_torch.autograd.Function):
                 tanh_C = _tanh_C_seq[_t0:_t + 1]
                 _fac_block = _fac[: _t + 1 - _t0]
                 # fac_a_f__C = C_prev*f*(1 - f)
-                _fac_block[:, :, 0] = C_prev*f*(1 - f)
+                _torch.mul(C_prev, f*(1 - f), out=_fac_block[:, :, 0])
                 # fac_a_i__C = C_tilde*i*(1 - i)
-                _fac_block[:, :, 1] = C_tilde*i*(1 - i)
+                _torch.mul(C_tilde, i*(1 - i), out=_fac_block[:, :, 1])
                 # fac_a_C__C = i*(1 - C_tilde**2)
-                _fac_block[:, :, 2] = i*(1 - _torch.square(C_tilde))
+                _torch.mul(i, 1 - _torch.square(C_tilde), out=_fac_block[:, :, 2])
                 # fac_C__h_in = o*p_o*tanh_C*(1 - o) + o*(1 - tanh_C**2)
-                _fac_block[:, :, 3] = _torch.addcmul(o*p_o*tanh_C*(1 - o), o, 1 - _torch.square(tanh_C))
+                _torch.addcmul(o*p_o*tanh_C*(1 - o), o, 1 - _torch.square(tanh_C), out=_fac_block[:, :, 3])
                 # fac_a_o__h_in = o*tanh_C*(1 - o)
-                _fac_block[:, :, 4] = o*tanh_C*(1 - o)
+                _torch.mul(o, tanh_C*(1 - o), out=_fac_block[:, :, 4])
                 # fac_C_prev__C = C_prev*f*p_f*(1 - f) + C_tilde*i*p_i*(1 - i) + f
-                _fac_block[:, :, 5] = C_prev*f*p_f*(1 - f) + C_tilde*i*p_i*(1 - i) + f
+                _fac_block[:, :, 5].copy_(C_prev*f*p_f*(1 - f) + C_tilde*i*p_i*(1 - i) + f)
             _fac_t = _fac_steps[_s]
             _da0 = _da0_steps[_s]
             _dh_next = _dhs_steps[_t - 1] if _t else _zero
@@ -253,22 +253,22 @@ class SequenceFunction(_torch.autograd.Function):
                 _n = (_t_end - _t) * _B
                 _da0_flat = _da0_chunk[: _t_end - _t].reshape(_n, 4 * _H)
                 _db0 += _da0_flat.sum(0)
-                _gemm(_da0_flat.t(), _h_seq[_t:_t_end].reshape(_n, _H).t(), _dW0_h_prev, _dW0_h_prev)
+                _gemm(_h_seq[_t:_t_end].reshape(_n, _H).t(), _da0_flat.t(), _dW0_h_prev, _dW0_h_prev)
                 _dxs_chunk = _dxs[_t:_t_end].view(_n, _D)
                 _gemm(_da0_flat, _W0_x_T, out=_dxs_chunk)
-                _gemm(_da0_flat.t(), _xs[_t:_t_end].reshape(_n, _D).t(), _dW0_x, _dW0_x)
+                _gemm(_xs[_t:_t_end].reshape(_n, _D).t(), _da0_flat.t(), _dW0_x, _dW0_x)
                 _dp_p_f += (_da0_chunk[: _t_end - _t, :, 0:_H] * _C_seq[_t:_t_end]).sum((0, 1))
                 _dp_p_i += (_da0_chunk[: _t_end - _t, :, _H:2 * _H] * _C_seq[_t:_t_end]).sum((0, 1))
                 _dp_p_o += (_da0_chunk[: _t_end - _t, :, 3 * _H:4 * _H] * _C_seq[_t + 1:_t_end + 1]).sum((0, 1))
         return (
             _dxs,
-            _torch.cat((_dW0_h_prev[0:_H], _dW0_x[0:_H]), 1),
+            _torch.cat((_dW0_h_prev[:, 0:_H].t(), _dW0_x[:, 0:_H].t()), 1),
             _db0[0:_H],
-            _torch.cat((_dW0_h_prev[_H:2 * _H], _dW0_x[_H:2 * _H]), 1),
+            _torch.cat((_dW0_h_prev[:, _H:2 * _H].t(), _dW0_x[:, _H:2 * _H].t()), 1),
             _db0[_H:2 * _H],
-            _torch.cat((_dW0_h_prev[2 * _H:3 * _H], _dW0_x[2 * _H:3 * _H]), 1),
+            _torch.cat((_dW0_h_prev[:, 2 * _H:3 * _H].t(), _dW0_x[:, 2 * _H:3 * _H].t()), 1),
             _db0[2 * _H:3 * _H],
-            _torch.cat((_dW0_h_prev[3 * _H:4 * _H], _dW0_x[3 * _H:4 * _H]), 1),
+            _torch.cat((_dW0_h_prev[:, 3 * _H:4 * _H].t(), _dW0_x[:, 3 * _H:4 * _H].t()), 1),
             _db0[3 * _H:4 * _H],
             _dp_p_f,
             _dp_p_i,

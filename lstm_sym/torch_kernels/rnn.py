@@ -153,7 +153,7 @@ class SequenceFunction(_torch.autograd.Function):
         _db0 = _xs.new_zeros((_H,))
         _dW0_h_prev = _xs.new_zeros((_H, _H))
         _W0_h_prev_T = _weight(_W0[:, 0:_H].t().contiguous(), _B)
-        _dW0_x = _xs.new_zeros((_H, _D))
+        _dW0_x = _xs.new_zeros((_D, _H))
         _W0_x_T = _W0[:, _H:_H + _D].t().contiguous()
         _fac = _xs.new_empty((min(_T, _steps), _B, 1, _H))
         _fac_steps = _fac.unbind(0)
@@ -168,7 +168,7 @@ class SequenceFunction(_torch.autograd.Function):
                 h = _h_seq[_t0 + 1:_t + 1 + 1]
                 _fac_block = _fac[: _t + 1 - _t0]
                 # fac_a_h__h_in = 1 - h**2
-                _fac_block[:, :, 0] = 1 - _torch.square(h)
+                _fac_block[:, :, 0].copy_(1 - _torch.square(h))
             _fac_t = _fac_steps[_s]
             _da0 = _da0_steps[_s]
             _dh_next = _dhs_steps[_t - 1] if _t else _zero
@@ -184,13 +184,13 @@ class SequenceFunction(_torch.autograd.Function):
                 _n = (_t_end - _t) * _B
                 _da0_flat = _da0_chunk[: _t_end - _t].reshape(_n, _H)
                 _db0 += _da0_flat.sum(0)
-                _gemm(_da0_flat.t(), _h_seq[_t:_t_end].reshape(_n, _H).t(), _dW0_h_prev, _dW0_h_prev)
+                _gemm(_h_seq[_t:_t_end].reshape(_n, _H).t(), _da0_flat.t(), _dW0_h_prev, _dW0_h_prev)
                 _dxs_chunk = _dxs[_t:_t_end].view(_n, _D)
                 _gemm(_da0_flat, _W0_x_T, out=_dxs_chunk)
-                _gemm(_da0_flat.t(), _xs[_t:_t_end].reshape(_n, _D).t(), _dW0_x, _dW0_x)
+                _gemm(_xs[_t:_t_end].reshape(_n, _D).t(), _da0_flat.t(), _dW0_x, _dW0_x)
         return (
             _dxs,
-            _torch.cat((_dW0_h_prev[0:_H], _dW0_x[0:_H]), 1),
+            _torch.cat((_dW0_h_prev[:, 0:_H].t(), _dW0_x[:, 0:_H].t()), 1),
             _db0[0:_H],
             d_h_in,
         )

@@ -175,9 +175,9 @@ def _code_into(expr: sympy.Expr, out: str) -> str:
     code = _code(expr)
     if _one_call(code):
         return f"{code[:-1]}, out={out})"
-    if isinstance(expr, sympy.Mul) and len(expr.args) == 2 and not expr.args[0].is_Number:
-        first, second = (_code(a) for a in expr.args)
-        return f"_torch.mul({first}, {second}, out={out})"
+    if isinstance(expr, sympy.Mul) and not expr.args[0].is_Number:
+        first, rest = _code(expr.args[0]), _code(sympy.Mul(*expr.args[1:]))
+        return f"_torch.mul({first}, {rest}, out={out})"
     return f"{out}.copy_({code})"
 
 
@@ -435,7 +435,11 @@ class _Builder:
         lines.append("_fac_block = _fac[: _t + 1 - _t0]")
         for factor in factors:
             lines.append(f"# {factor.name} = {sympy.sstr(factor.expr)}")
-            lines.append(f"_fac_block[:, :, {factor.index}] = {_code(factor.expr)}")
+            slot = f"_fac_block[:, :, {factor.index}]"
+            if {s.name for s in factor.expr.free_symbols} - self.parameters:
+                lines.append(_code_into(factor.expr, slot))
+            else:  # parameters only: broadcast over the block
+                lines.append(f"{slot} = {_code(factor.expr)}")
         return lines
 
     def step_sources(self) -> dict[str, str]:
@@ -480,7 +484,9 @@ class _Builder:
             lines.append(f"_db{k} = _xs.new_zeros(({width},))")
             for operand, columns in self.columns(group):
                 size = "_D" if operand == self.input else "_H"
-                lines.append(f"_dW{k}_{operand} = _xs.new_zeros(({width}, {size}))")
+                # Transposed, (operand size, rows): the product reads the block's adjoints
+                # as its contiguous second factor, with no transposed copy of them.
+                lines.append(f"_dW{k}_{operand} = _xs.new_zeros(({size}, {width}))")
                 transposed = f"_W{k}[:, {columns}].t().contiguous()"
                 if operand != self.input:  # used at every step: packed once for B rows
                     transposed = f"_weight({transposed}, _B)"
@@ -726,7 +732,7 @@ class _Builder:
                 else:
                     history = self.history(operand).block("_t", "_t_end") + ".reshape(_n, _H)"
                 lines.append(
-                    f"_gemm(_da{k}_flat.t(), {history}.t(), _dW{k}_{operand}, _dW{k}_{operand})"
+                    f"_gemm({history}.t(), _da{k}_flat.t(), _dW{k}_{operand}, _dW{k}_{operand})"
                 )
         if not dxs_started:
             lines.append("_dxs[_t:_t_end].zero_()")
@@ -755,9 +761,11 @@ class _Builder:
                     linear_map = group.maps[target]
                     rows = _span(position, position + 1)
                     if linear_map.weight == name:
-                        parts = [f"_dW{group.index}_{o}[{rows}]" for o in group.operands]
+                        parts = [f"_dW{group.index}_{o}[:, {rows}].t()" for o in group.operands]
                         found = (
-                            parts[0] if len(parts) == 1 else f"_torch.cat(({', '.join(parts)}), 1)"
+                            f"{parts[0]}.contiguous()"
+                            if len(parts) == 1
+                            else f"_torch.cat(({', '.join(parts)}), 1)"
                         )
                     elif linear_map.bias == name:
                         found = f"_db{group.index}[{rows}]"
