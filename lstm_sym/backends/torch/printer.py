@@ -1,14 +1,17 @@
 """Print a cell's derivation as a PyTorch module: one ``autograd.Function`` over a sequence.
 
 The generated forward pass hoists the input projection of every step into one GEMM, runs
-one ``addmm`` per step and linear group, and applies each run of same-kind activations
-(``tanh``, ``sigmoid``) in place on the stacked pre-activations. It keeps the histories the
-derived backward pass reads, nothing else.
+one matrix product per step and linear group, applies each run of same-kind activations
+(``tanh``, ``sigmoid``) in place on the stacked pre-activations, and writes every history
+the derived backward pass reads straight into its buffer (``out=``), nothing else.
 
 The generated backward pass computes the forward-only factors of the adjoints for a block
-of steps at once, leaving a few products per step; it folds the recurrent GEMM into the
-previous state's adjoint (``addmm``), and the weight gradients and the input gradient into
-one GEMM per block of steps.
+of steps at once, leaving a few products per step; it folds the recurrent product into the
+previous state's adjoint, and the weight gradients (accumulated transposed) and the input
+gradient into one product per block of steps.
+
+Every matrix product goes through the module's ``_gemm``: oneDNN's for large float32
+products on the CPU (as ``nn.LSTM`` there), ``torch.addmm``/``torch.mm`` otherwise.
 
 Everything this module needs from the derivation is read by :func:`torch_plan`, the single
 place that would change when the backend-neutral plan takes over.
