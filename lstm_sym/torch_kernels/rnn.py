@@ -58,7 +58,7 @@ except (AttributeError, RuntimeError):  # a build without these operators
 
 def _onednn(x: _torch.Tensor, macs: int) -> bool:
     """Whether a product of ``macs`` multiply-adds on ``x``'s dtype and device goes to oneDNN."""
-    return (
+    return bool(
         _ONEDNN_LINEAR is not None
         and x.dtype == _torch.float32
         and x.is_cpu
@@ -67,7 +67,7 @@ def _onednn(x: _torch.Tensor, macs: int) -> bool:
     )
 
 
-def _weight(w: _torch.Tensor, rows: int) -> _torch.Tensor:
+def _weight(w, rows):  # type: ignore[no-untyped-def]
     """``w`` (N, K), packed in oneDNN's layout when :func:`_gemm` sends ``rows`` rows to oneDNN."""
     if _ONEDNN_PACK is not None and _onednn(w, rows * w.shape[0] * w.shape[1]):
         return _ONEDNN_PACK(w, rows)
@@ -83,7 +83,7 @@ def _gemm(a, w, c=None, out=None):  # type: ignore[no-untyped-def]
     """
     if _onednn(a, a.shape[0] * a.shape[1] * w.shape[0]):
         bias = c if c is not None and c.dim() == 1 else None
-        product = _ONEDNN_LINEAR(a, w, bias, "none", [], "")
+        product = _ONEDNN_LINEAR(a, w, bias, "none", [], "")  # type: ignore[misc]
         if c is not None and bias is None:
             return _torch.add(c, product, out=out) if out is not None else c + product
         return out.copy_(product) if out is not None else product
