@@ -220,6 +220,21 @@ def numpy_worker(shape: tuple[int, int, int, int], dtype: str, repeats: int) -> 
     return times
 
 
+def _peak_mib() -> float:
+    """This process's peak resident memory in MiB.
+
+    Linux's ``VmHWM`` where there is one: ``ru_maxrss`` carries over the parent's peak through
+    fork and exec, so in a worker started by a large benchmark process it would hide the
+    worker's own growth.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def memory_worker(cell: str, name: str, shape: tuple[int, int, int, int]) -> list[float]:
     """Growth of peak resident memory (MiB) over forward, then over forward + backward.
 
@@ -231,15 +246,15 @@ def memory_worker(cell: str, name: str, shape: tuple[int, int, int, int]) -> lis
     torch.set_num_threads(2)
     module = _torch_module(cell)
     xs, params, state = _problem(torch, module, shape, torch.float32)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _peak_mib()
     if name == "loop":
         hs, _ = LOOPS[cell](torch, xs, params, state)
     else:
         hs, _ = module.forward(xs, params, state)
-    forward = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    forward = _peak_mib()
     hs.sum().backward()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return [(forward - before) / 1024, (after - before) / 1024]
+    after = _peak_mib()
+    return [forward - before, after - before]
 
 
 def _subprocess(arguments: list[str]) -> object:
