@@ -220,16 +220,41 @@ def numpy_worker(shape: tuple[int, int, int, int], dtype: str, repeats: int) -> 
     return times
 
 
-def memory_worker(cell: str, name: str, shape: tuple[int, int, int, int]) -> float:
-    """Growth of peak resident memory (MiB) over one forward + backward (own process)."""
+def _peak_mib() -> float:
+    """This process's peak resident memory in MiB.
+
+    Linux's ``VmHWM`` where there is one: ``ru_maxrss`` carries over the parent's peak through
+    fork and exec, so in a worker started by a large benchmark process it would hide the
+    worker's own growth.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def memory_worker(cell: str, name: str, shape: tuple[int, int, int, int]) -> list[float]:
+    """Growth of peak resident memory (MiB) over forward, then over forward + backward.
+
+    Run in its own process: the high-water mark only grows, so the forward pass is measured
+    first (its graph or saved tensors still alive), then the backward pass after it.
+    """
     import torch
 
     torch.set_num_threads(2)
-    functions = _contenders(torch, cell, shape, torch.float32)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    functions[name]()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return (after - before) / 1024
+    module = _torch_module(cell)
+    xs, params, state = _problem(torch, module, shape, torch.float32)
+    before = _peak_mib()
+    if name == "loop":
+        hs, _ = LOOPS[cell](torch, xs, params, state)
+    else:
+        hs, _ = module.forward(xs, params, state)
+    forward = _peak_mib()
+    hs.sum().backward()
+    after = _peak_mib()
+    return [forward - before, after - before]
 
 
 def _subprocess(arguments: list[str]) -> object:
@@ -244,11 +269,42 @@ def _subprocess(arguments: list[str]) -> object:
 # ---------------------------------------------------------------- main
 
 
+#: (what is compared, shape, goal on generated/other, as text): the goals of issue #23.
+GOALS = [
+    ("nn.LSTM", (100, 64, 256, 512), 1.1, "≤ 1.1× nn.LSTM's time"),
+    ("nn.LSTM", (50, 32, 128, 256), 1.5, "≤ 1.5× nn.LSTM's time"),
+    ("loop", (50, 32, 128, 256), 1 / 1.5, "≥ 1.5× faster than the loop"),
+    ("loop", (1000, 32, 32, 32), 1 / 1.5, "≥ 1.5× faster than the loop"),
+]
+
+
+def _goals(ratios: dict[tuple[str, str, str, tuple[int, ...]], float], memory: list[float]) -> None:
+    """Print each goal of issue #23 with the measured ratio (float32, lstm) and met / missed."""
+    print("\ngoals (float32, lstm; ratio = generated / other, medians):")
+    for other, shape, bound, text in GOALS:
+        ratio = ratios.get(("float32", "lstm", other, shape))
+        if ratio is not None:
+            verdict = "met" if ratio <= bound else "MISSED"
+            print(f"  {text} at {shape}: {ratio:.2f} → {verdict}")
+    loop = [(k, v) for k, v in ratios.items() if k[2] == "loop"]
+    if loop:
+        worst_key, worst = max(loop, key=lambda item: item[1])
+        verdict = "met" if worst <= 1.0 else "MISSED"
+        print(
+            f"  no slower than the loop at any shape, cell and dtype: worst {worst:.2f} "
+            f"({worst_key[0]} {worst_key[1]} {worst_key[3]}) → {verdict}"
+        )
+    if memory:
+        verdict = "met" if max(memory) <= 0.6 else "MISSED"
+        print(f"  peak memory ≤ 0.6× the loop's at T = 1000: worst {max(memory):.2f} → {verdict}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one tiny shape, two repeats")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cells", default="lstm,gru_torch,peephole_lstm,mgu")
+    parser.add_argument("--dtypes", default="float32,float64")
     parser.add_argument("--no-numpy", action="store_true", help="skip the NumPy comparison")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory comparison")
     parser.add_argument("--numpy-worker", help=argparse.SUPPRESS)
@@ -269,22 +325,29 @@ def main() -> None:
     shapes = [(12, 3, 5, 7)] if args.quick else SHAPES
     cells = args.cells.split(",")
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; "
-        "medians [min–max] of interleaved repeats"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU "
+        f"(oneDNN {'on' if torch.backends.mkldnn.is_available() else 'absent'}); forward + "
+        "backward, medians [min–max] of interleaved repeats, (T, B, D, H)"
     )
-    for dtype in (torch.float32, torch.float64):
+    ratios: dict[tuple[str, str, str, tuple[int, ...]], float] = {}
+    for dtype in (getattr(torch, name) for name in args.dtypes.split(",")):
         for shape in shapes:
             repeats = _repeats(shape, args.quick)
             for cell in cells:
                 times = _time(_contenders(torch, cell, shape, dtype), repeats, lambda: None)
                 ours = statistics.median(times["generated"])
                 parts = [f"{name} {_summary(values)}" for name, values in times.items()]
-                ratios = [
-                    f"generated/{name} {ours / statistics.median(values):.2f}"
-                    for name, values in times.items()
-                    if name != "generated"
+                for name, values in times.items():
+                    if name != "generated":
+                        ratios[(str(dtype)[6:], cell, name, shape)] = ours / statistics.median(
+                            values
+                        )
+                shown = [
+                    f"generated/{name} {ratio:.2f}"
+                    for (d, c, name, s), ratio in ratios.items()
+                    if (d, c, s) == (str(dtype)[6:], cell, shape)
                 ]
-                print(f"{str(dtype)[6:]} {shape} {cell}: " + "; ".join(parts + ratios), flush=True)
+                print(f"{str(dtype)[6:]} {shape} {cell}: " + "; ".join(parts + shown), flush=True)
             if not args.no_numpy and "lstm" in cells:
                 name = str(dtype)[6:]
                 numpy_times = _subprocess(["--numpy-worker", json.dumps([shape, name, repeats])])
@@ -298,6 +361,7 @@ def main() -> None:
                     f"{statistics.median(torch_times) / statistics.median(numpy_times):.2f}",
                     flush=True,
                 )
+    memory: list[float] = []
     if not args.no_memory:
         shape = (40, 4, 8, 8) if args.quick else MEMORY_SHAPE
         for cell in ("lstm", "peephole_lstm", "mgu"):
@@ -307,10 +371,16 @@ def main() -> None:
                 name: _subprocess(["--memory-worker", json.dumps([cell, name, shape])])
                 for name in ("generated", "loop")
             }
-            ours, loop = float(peaks["generated"]), float(peaks["loop"])  # type: ignore[arg-type]
+            (ours_f, ours_b), (loop_f, loop_b) = peaks["generated"], peaks["loop"]  # type: ignore[misc]
+            ratio_f, ratio_b = (
+                ours / loop if loop > 0 else float("nan")
+                for ours, loop in ((ours_f, loop_f), (ours_b, loop_b))
+            )
+            memory += [r for r in (ratio_f, ratio_b) if r == r]  # NaN: nothing grew
             print(
-                f"peak memory, forward + backward, float32 {shape} {cell}: generated "
-                f"{ours:.1f} MiB, loop {loop:.1f} MiB; ratio {ours / max(loop, 1e-9):.2f}",
+                f"peak memory growth, float32 {shape} {cell} (own processes): forward: generated "
+                f"{ours_f:.1f} MiB, loop {loop_f:.1f} MiB, ratio {ratio_f:.2f}; forward + "
+                f"backward: generated {ours_b:.1f} MiB, loop {loop_b:.1f} MiB, ratio {ratio_b:.2f}",
                 flush=True,
             )
     if torch.cuda.is_available():
@@ -331,7 +401,8 @@ def main() -> None:
                     flush=True,
                 )
     else:
-        print("CUDA: none present (no cuDNN comparison)")
+        print("CUDA: no CUDA device present, so no cuDNN comparison")
+    _goals(ratios, memory)
 
 
 if __name__ == "__main__":

@@ -39,3 +39,10 @@ def test_timing_runs_every_contender() -> None:
     )
     assert sorted(times) == ["generated", "loop", "nn.LSTM"]
     assert all(len(values) == 2 for values in times.values())
+
+
+def test_memory_worker_measures_forward_then_backward() -> None:
+    """memory_worker returns the growth over forward and over forward + backward, in order."""
+    bench = _bench()
+    forward, total = bench.memory_worker("lstm", "generated", (50, 8, 16, 16))
+    assert 0 <= forward <= total

@@ -1,14 +1,17 @@
 """Print a cell's derivation as a PyTorch module: one ``autograd.Function`` over a sequence.
 
 The generated forward pass hoists the input projection of every step into one GEMM, runs
-one ``addmm`` per step and linear group, and applies each run of same-kind activations
-(``tanh``, ``sigmoid``) in place on the stacked pre-activations. It keeps the histories the
-derived backward pass reads, nothing else.
+one matrix product per step and linear group, applies each run of same-kind activations
+(``tanh``, ``sigmoid``) in place on the stacked pre-activations, and writes every history
+the derived backward pass reads straight into its buffer (``out=``), nothing else.
 
 The generated backward pass computes the forward-only factors of the adjoints for a block
-of steps at once, leaving a few products per step; it folds the recurrent GEMM into the
-previous state's adjoint (``addmm``), and the weight gradients and the input gradient into
-one GEMM per block of steps.
+of steps at once, leaving a few products per step; it folds the recurrent product into the
+previous state's adjoint, and the weight gradients (accumulated transposed) and the input
+gradient into one product per block of steps.
+
+Every matrix product goes through the module's ``_gemm``: oneDNN's for large float32
+products on the CPU (as ``nn.LSTM`` there), ``torch.addmm``/``torch.mm`` otherwise.
 
 Everything this module needs from the derivation is read by :func:`torch_plan`, the single
 place that would change when the backend-neutral plan takes over.
@@ -158,6 +161,29 @@ def _code(expr: sympy.Expr, names: dict[str, str] | None = None) -> str:
     return str(_Printer(names or {}).doprint(expr))
 
 
+def _one_call(code: str) -> bool:
+    """Whether ``code`` is a single ``_torch.<name>(...)`` call (its last ``)`` closes it)."""
+    if not code.startswith("_torch.") or not code.endswith(")") or "(" not in code:
+        return False
+    depth = 0
+    for position in range(code.index("("), len(code)):
+        depth += {"(": 1, ")": -1}.get(code[position], 0)
+        if depth == 0:
+            return position == len(code) - 1
+    return False
+
+
+def _code_into(expr: sympy.Expr, out: str) -> str:
+    """Source computing ``expr`` straight into the tensor ``out`` (no temporary, no copy)."""
+    code = _code(expr)
+    if _one_call(code):
+        return f"{code[:-1]}, out={out})"
+    if isinstance(expr, sympy.Mul) and not expr.args[0].is_Number:
+        first, rest = _code(expr.args[0]), _code(sympy.Mul(*expr.args[1:]))
+        return f"_torch.mul({first}, {rest}, out={out})"
+    return f"{out}.copy_({code})"
+
+
 def _size(count: int, unit: str = "_H") -> str:
     if count == 0:
         return "0"
@@ -288,23 +314,36 @@ class _Builder:
             if hoisted:
                 lines.append("# The input projection of every step at once, bias included.")
                 lines.append(
-                    f"_a{k}_seq = _torch.addmm(_b{k}, _xs.reshape(_T * _B, _D), "
-                    f"_W{k}[:, {hoisted[0]}].t()).view(_T, _B, {width})"
+                    f"_a{k}_seq = _gemm(_xs.reshape(_T * _B, _D), "
+                    f"_W{k}[:, {hoisted[0]}].contiguous(), _b{k}).view(_T, _B, {width})"
                 )
             else:
                 lines.append(f"_a{k}_seq = _b{k}.expand(_T, _B, {width}).contiguous()")
             lines.append(f"_a{k}_steps = _a{k}_seq.unbind(0)")
             for operand, columns in self.columns(group):
                 if operand != self.input:
-                    lines.append(f"_W{k}_{operand}_T = _W{k}[:, {columns}].t()")
+                    lines.append(f"_W{k}_{operand} = _weight(_W{k}[:, {columns}].contiguous(), _B)")
+        # Every history the backward pass reads, written in place step by step.
         for name in self.states:
-            lines.append(f"_{name}_list = [{previous(name)}]")
+            lines.append(f"_{name}_seq = _xs.new_empty((_T + 1, _B, _H))")
+            lines.append(f"_{name}_seq[0] = {previous(name)}")
+            lines.append(f"_{name}_seq_out = _{name}_seq.unbind(0)")
         for name in self.listed:
-            lines.append(f"_{name}_list = []")
+            lines.append(f"_{name}_seq = _xs.new_empty((_T, _B, _H))")
+            lines.append(f"_{name}_seq_out = _{name}_seq.unbind(0)")
         return lines
+
+    def slot(self, name: str) -> str | None:
+        """This step's row of the history buffer of ``name``, if forward keeps one."""
+        if name in self.states:
+            return f"_{name}_seq_out[_t + 1]"
+        if name in self.listed:
+            return f"_{name}_seq_out[_t]"
+        return None
 
     def forward_step(self) -> list[str]:
         lines = []
+        written: set[str] = set()
         used: set[str] = set()
         for stage in self.plan.stages:
             if isinstance(stage, ForwardValue):
@@ -318,7 +357,7 @@ class _Builder:
                 lines.append(f"_a{k} = _a{k}_steps[_t]")
                 for operand in stage.operands:
                     if operand != self.input:
-                        lines.append(f"_a{k}.addmm_({operand}, _W{k}_{operand}_T)")
+                        lines.append(f"_gemm({operand}, _W{k}_{operand}, _a{k}, _a{k})")
                 for block in stage.blocks:
                     kinds: list[tuple[str, int, int]] = []
                     for offset in range(block.stop - block.first):
@@ -347,11 +386,16 @@ class _Builder:
                 continue
             if stage.target in self.block_outputs:
                 continue
-            lines.append(f"{stage.target} = {_code(stage.expr)}")
-            if stage.target in self.listed:
-                lines.append(f"_{stage.target}_list.append({stage.target})")
-        for name in self.states:
-            lines.append(f"_{name}_list.append({name})")
+            slot = self.slot(stage.target)
+            if slot is None:
+                lines.append(f"{stage.target} = {_code(stage.expr)}")
+            else:
+                lines.append(f"{stage.target} = {_code_into(stage.expr, slot)}")
+                written.add(stage.target)
+        for name in [*self.listed, *self.states]:
+            slot = self.slot(name)
+            if name not in written and slot is not None:
+                lines.append(f"{slot}.copy_({name})")
         for name in self.states:
             lines.append(f"{previous(name)} = {name}")
         return lines
@@ -362,9 +406,7 @@ class _Builder:
         return names + [f"_a{k}_seq" for k in self.saved_groups]
 
     def forward_finish(self) -> list[str]:
-        lines = [f"_{name}_seq = _torch.stack(_{name}_list)" for name in self.states]
-        lines += [f"_{name}_seq = _torch.stack(_{name}_list)" for name in self.listed]
-        return lines
+        return []
 
     # -- backward --------------------------------------------------------------------------
 
@@ -396,7 +438,11 @@ class _Builder:
         lines.append("_fac_block = _fac[: _t + 1 - _t0]")
         for factor in factors:
             lines.append(f"# {factor.name} = {sympy.sstr(factor.expr)}")
-            lines.append(f"_fac_block[:, :, {factor.index}] = {_code(factor.expr)}")
+            slot = f"_fac_block[:, :, {factor.index}]"
+            if {s.name for s in factor.expr.free_symbols} - self.parameters:
+                lines.append(_code_into(factor.expr, slot))
+            else:  # parameters only: broadcast over the block
+                lines.append(f"{slot} = {_code(factor.expr)}")
         return lines
 
     def step_sources(self) -> dict[str, str]:
@@ -441,8 +487,13 @@ class _Builder:
             lines.append(f"_db{k} = _xs.new_zeros(({width},))")
             for operand, columns in self.columns(group):
                 size = "_D" if operand == self.input else "_H"
-                lines.append(f"_dW{k}_{operand} = _xs.new_zeros(({width}, {size}))")
-                lines.append(f"_W{k}_{operand} = _W{k}[:, {columns}].contiguous()")
+                # Transposed, (operand size, rows): the product reads the block's adjoints
+                # as its contiguous second factor, with no transposed copy of them.
+                lines.append(f"_dW{k}_{operand} = _xs.new_zeros(({size}, {width}))")
+                transposed = f"_W{k}[:, {columns}].t().contiguous()"
+                if operand != self.input:  # used at every step: packed once for B rows
+                    transposed = f"_weight({transposed}, _B)"
+                lines.append(f"_W{k}_{operand}_T = {transposed}")
         if plan.factors:
             lines.append(f"_fac = _xs.new_empty((min(_T, _steps), _B, {len(plan.factors)}, _H))")
             lines.append("_fac_steps = _fac.unbind(0)")
@@ -516,7 +567,7 @@ class _Builder:
             source = symbol.name
             if source in placeholders and source not in materialised:
                 k, operand = placeholders[source]
-                lines.append(f"{source} = _torch.mm(_da{k}, _W{k}_{operand})")
+                lines.append(f"{source} = _gemm(_da{k}, _W{k}_{operand}_T)")
                 materialised.add(source)
             if source[2:] in rows and source not in bound_rows:
                 group, position = self.row_of[source[2:]]
@@ -590,12 +641,12 @@ class _Builder:
                     current, fresh = target, True
             for k, operand in gemms:
                 if current is None:
-                    value = f"_torch.mm(_da{k}, _W{k}_{operand}" + (f", out={out})" if out else ")")
+                    value = f"_gemm(_da{k}, _W{k}_{operand}_T" + (f", out={out})" if out else ")")
                     lines.append(value if out else f"{target} = {value}")
                 elif fresh:
-                    lines.append(f"{target}.addmm_(_da{k}, _W{k}_{operand})")
+                    lines.append(f"_gemm(_da{k}, _W{k}_{operand}_T, {target}, {target})")
                 else:
-                    value = f"_torch.addmm({current}, _da{k}, _W{k}_{operand}" + (
+                    value = f"_gemm(_da{k}, _W{k}_{operand}_T, {current}" + (
                         f", out={out})" if out else ")"
                     )
                     lines.append(value if out else f"{target} = {value}")
@@ -674,14 +725,18 @@ class _Builder:
                 if operand == self.input:
                     history = "_xs[_t:_t_end].reshape(_n, _D)"
                     if dxs_started:
-                        lines.append(f"_dxs_chunk.addmm_(_da{k}_flat, _W{k}_{operand})")
+                        lines.append(
+                            f"_gemm(_da{k}_flat, _W{k}_{operand}_T, _dxs_chunk, _dxs_chunk)"
+                        )
                     else:
                         lines.append("_dxs_chunk = _dxs[_t:_t_end].view(_n, _D)")
-                        lines.append(f"_torch.mm(_da{k}_flat, _W{k}_{operand}, out=_dxs_chunk)")
+                        lines.append(f"_gemm(_da{k}_flat, _W{k}_{operand}_T, out=_dxs_chunk)")
                         dxs_started = True
                 else:
                     history = self.history(operand).block("_t", "_t_end") + ".reshape(_n, _H)"
-                lines.append(f"_dW{k}_{operand}.addmm_(_da{k}_flat.t(), {history})")
+                lines.append(
+                    f"_gemm({history}.t(), _da{k}_flat.t(), _dW{k}_{operand}, _dW{k}_{operand})"
+                )
         if not dxs_started:
             lines.append("_dxs[_t:_t_end].zero_()")
         for name, terms in self.chunked.items():
@@ -709,9 +764,11 @@ class _Builder:
                     linear_map = group.maps[target]
                     rows = _span(position, position + 1)
                     if linear_map.weight == name:
-                        parts = [f"_dW{group.index}_{o}[{rows}]" for o in group.operands]
+                        parts = [f"_dW{group.index}_{o}[:, {rows}].t()" for o in group.operands]
                         found = (
-                            parts[0] if len(parts) == 1 else f"_torch.cat(({', '.join(parts)}), 1)"
+                            f"{parts[0]}.contiguous()"
+                            if len(parts) == 1
+                            else f"_torch.cat(({', '.join(parts)}), 1)"
                         )
                     elif linear_map.bias == name:
                         found = f"_db{group.index}[{rows}]"
