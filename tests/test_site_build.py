@@ -73,13 +73,15 @@ def test_no_page_references_a_remote_resource() -> None:
 
 
 def test_verification_report_is_injected_at_build_time() -> None:
-    """The verification page holds this build's report, and the source page stays a stub."""
+    """The verification page holds this build's report for every backend, and the source page
+    stays a stub."""
     html = (require_built_site() / "verification" / "index.html").read_text(encoding="utf-8")
     assert "lstm-sym:verification-report" not in html
-    assert "Kernel <code>lstm</code>" in html
+    assert "Kernel <code>lstm (numpy)</code>" in html
+    assert "Kernel <code>lstm (torch)</code>" in html
     assert "Versions" in html
     source = Path(__file__).resolve().parents[1] / "docs" / "verification.md"
-    assert "Kernel `lstm`" not in source.read_text(encoding="utf-8")
+    assert "Kernel `lstm" not in source.read_text(encoding="utf-8")
 
 
 def test_broken_kernel_fails_the_build_naming_it(tmp_path: Path) -> None:
