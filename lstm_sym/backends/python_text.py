@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sympy
 
-from ..spec.model import Equation, LinearMap
+from ..generated import header
+from ..spec.model import CellSpec, Equation, LinearMap
 
-__all__ = ["comment_text", "docstring_text", "equation_text"]
+__all__ = ["comment_text", "docstring_text", "equation_text", "module_preamble"]
 
 
 def comment_text(text: str) -> str:
@@ -46,3 +47,18 @@ def equation_text(equation: Equation) -> str:
         bias = f" + {equation.bias}" if equation.bias else ""
         return f"{equation.target} = {equation.weight} @ [{', '.join(equation.operands)}]{bias}"
     return f"{equation.target} = {sympy.sstr(equation.display, order='none')}"
+
+
+def module_preamble(spec: CellSpec, source: str, command: str) -> dict[str, object]:
+    """What every generated Python module's template shows of the spec, made safe.
+
+    Returns the template variables ``header`` (the generated-file header naming ``source``
+    and ``command``), ``title_docstring``, ``summary_docstring`` and ``equations`` (plain
+    text, one per spec equation).
+    """
+    return {
+        "header": header(comment_text(source), comment_text(command)),
+        "title_docstring": docstring_text(spec.title),
+        "summary_docstring": docstring_text(spec.summary),
+        "equations": [equation_text(e) for e in spec.equations],
+    }

@@ -14,7 +14,6 @@ import sympy
 
 from ...derive.model import Derivation, ForwardValue, LinearGroup
 from ...derive.reverse import seed_symbol
-from ...generated import header
 from ...plan.adjoint_factors import LinearForm
 from ...plan.kernel_plan import (
     ChunkTerm,
@@ -29,7 +28,7 @@ from ...plan.linear_rules import BIAS_RULE, OPERAND_RULE, WEIGHT_RULE
 from ...plan.stack_layout import ActivationBlock
 from ...spec.model import previous
 from ...templating import template_environment
-from ..python_text import comment_text, docstring_text, equation_text
+from ..python_text import module_preamble
 from .code import numpy_code
 from .inplace import InPlaceEmitter
 
@@ -779,10 +778,7 @@ def render_kernel(plan: KernelPlan | Derivation, source: str, command: str) -> s
     template = template_environment(__package__).get_template("kernel.py.jinja")
     return template.render(
         spec=spec,
-        header=header(comment_text(source), comment_text(command)),
-        title_docstring=docstring_text(spec.title),
-        summary_docstring=docstring_text(spec.summary),
-        equations=[equation_text(e) for e in spec.equations],
+        **module_preamble(spec, source, command),
         group_setup=builder.group_setup(),
         cache_setup=builder.cache_setup(),
         forward_step=forward_step,

@@ -27,13 +27,12 @@ from sympy.printing.pytorch import TorchPrinter
 
 from ...derive.model import Derivation, ForwardValue, LinearGroup
 from ...derive.reverse import seed_symbol
-from ...generated import header
 from ...plan.adjoint_factors import AdjointPlan, LinearForm
 from ...plan.kernel_plan import KernelPlan, build_plan
 from ...plan.stack_layout import ActivationBlock
 from ...spec.model import CellSpec, LinearMap, previous
 from ...templating import template_environment
-from ..python_text import comment_text, docstring_text, equation_text
+from ..python_text import module_preamble
 
 __all__ = [
     "TORCH_KERNELS_DIR",
@@ -821,10 +820,7 @@ def render_torch_module(plan: KernelPlan | Derivation, source: str, command: str
     backward_step = builder.backward_step()
     return template.render(
         spec=spec,
-        header=header(comment_text(source), comment_text(command)),
-        title_docstring=docstring_text(spec.title),
-        summary_docstring=docstring_text(spec.summary),
-        equations=[equation_text(e) for e in spec.equations],
+        **module_preamble(spec, source, command),
         group_setup=builder.group_setup(),
         forward_setup=builder.forward_setup(),
         forward_step=builder.forward_step(),
