@@ -29,6 +29,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .kernels import load_generated_file
+
 try:
     import torch
 except ImportError as error:  # pragma: no cover - exercised by a test that hides torch
@@ -54,8 +56,11 @@ def load_torch_module(cell: str | Path | ModuleType) -> ModuleType:
         If ``cell`` names no built-in cell (the message lists them).
     FileNotFoundError
         If ``cell`` is a path that does not exist.
+    ValueError
+        If the file at a path is not one ``lstm-sym regenerate`` wrote (checked before it
+        runs), or lacks the torch module's API.
     TypeError
-        If the module is not a generated lstm_sym torch module.
+        If a module is passed that is not a generated lstm_sym torch module.
     """
     if isinstance(cell, ModuleType):
         module = cell
@@ -69,16 +74,8 @@ def load_torch_module(cell: str | Path | ModuleType) -> ModuleType:
             raise KeyError(f"no built-in cell {cell!r}; known: {', '.join(known)}")
         module = importlib.import_module(f"{__package__}.torch_kernels.{cell}")
     elif isinstance(cell, (str, Path)):
-        path = Path(cell)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"cell must be a built-in cell name or a generated file; {path} does not exist"
-            )
-        spec = importlib.util.spec_from_file_location(f"_lstm_sym_torch_{path.stem}", path)
-        if spec is None or spec.loader is None:
-            raise TypeError(f"cannot import {path} as a Python module")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        # Checks the generated header before running anything, as load_kernel does.
+        return load_generated_file(Path(cell), _ATTRIBUTES, "load_torch_module")
     else:
         raise TypeError(f"cell must be a cell name, a path or a module; got {type(cell).__name__}")
     missing = [name for name in _ATTRIBUTES if not hasattr(module, name)]
