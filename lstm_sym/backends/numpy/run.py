@@ -9,12 +9,13 @@ NaN, so reading a buffer before writing it shows.
 
 from __future__ import annotations
 
-import types
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from ..python_module import kernel_from_source
 
 __all__ = ["BLOCK_SETTINGS", "configured_kernel", "kernel_from_source"]
 
@@ -28,17 +29,6 @@ BLOCK_SETTINGS: dict[str, dict[str, int]] = {
     "blocks of 1 step": {"_CHUNK_ROWS": 1},
     "shipped blocks": {},
 }
-
-
-def kernel_from_source(source: str, name: str) -> ModuleType:
-    """Execute generated kernel ``source`` as a fresh module named after cell ``name``.
-
-    Only code this package generated may be passed here (it is executed).
-    """
-    module = types.ModuleType(f"lstm_sym_generated_{name}")
-    module.__file__ = f"<generated kernel {name}>"
-    exec(compile(source, f"<generated kernel {name}>", "exec"), module.__dict__)  # generated
-    return module
 
 
 class _PoisonedNumPy:

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from ..python_module import kernel_from_source
+
 __all__ = ["BLOCK_SETTINGS", "TorchKernel", "configured_module", "torch_missing"]
 
 #: Block constants the checks run with, by name; the first is the finite-difference run's.
@@ -204,9 +206,7 @@ def configured_module(source: str, cell: str, constants: Mapping[str, int]) -> T
     reason = torch_missing()
     if reason is not None:
         raise ImportError(f"cannot run the torch module of {cell!r}: {reason}")
-    module = types.ModuleType(f"lstm_sym_generated_torch_{cell}")
-    module.__file__ = f"<generated torch module {cell}>"
-    exec(compile(source, f"<generated torch module {cell}>", "exec"), module.__dict__)  # generated
+    module = kernel_from_source(source, f"torch_{cell}")
     for name, value in constants.items():
         if hasattr(module, name):
             setattr(module, name, value)
