@@ -7,9 +7,11 @@ derivation of a user spec therefore runs under :func:`limited`, which stops it w
 :data:`MAX_MEMORY_BYTES`.
 
 A timer signal (``SIGALRM``, every 50 ms) checks the clock and the resident memory; SymPy
-runs Python code, so the check runs within milliseconds (if the signal arrives inside a
-finaliser or a garbage-collector callback, Python reports the error there as unraisable
-and the next tick raises it again). The address space is also capped
+runs Python code, so the check runs within milliseconds. If the signal arrives inside a
+finaliser or a garbage-collector callback, Python cannot raise the error there and hands it
+to ``sys.unraisablehook``; for the duration, a hook that drops exactly that error (and passes
+anything else on to the hook it replaced) is installed, and the next tick raises the error
+again in the caller. The address space is also capped
 (``RLIMIT_AS``) for the duration, so that a single huge allocation fails with
 ``MemoryError`` instead of swapping. Signals exist only in the main thread of a POSIX
 process; elsewhere the derivation runs without limits.
@@ -19,11 +21,12 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import FrameType
+from types import CodeType, FrameType
 
 __all__ = ["MAX_MEMORY_BYTES", "MAX_SECONDS", "DerivationLimitError", "limited"]
 
@@ -86,18 +89,30 @@ def limited(seconds: float | None = None, memory_bytes: int | None = None) -> It
     start = time.monotonic()
     baseline = _resident_bytes()
 
+    previous_hook = sys.unraisablehook
+
+    def drop_limit_errors(unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, DerivationLimitError):
+            previous_hook(unraisable)
+
     def check(signum: int, frame: FrameType | None) -> None:
         if time.monotonic() - start > seconds:
-            raise DerivationLimitError(
+            problem = (
                 f"deriving this cell takes longer than {seconds:g} s; simplify the equations "
                 "(large constants inside exp, sigmoid or tanh make SymPy slow)"
             )
-        if _resident_bytes() - baseline > memory_bytes:
-            raise DerivationLimitError(
+        elif _resident_bytes() - baseline > memory_bytes:
+            problem = (
                 f"deriving this cell needs more than {memory_bytes / 1024**3:g} GB of memory; "
                 "simplify the equations (large constants inside exp, sigmoid or tanh)"
             )
+        else:
+            return
+        if not _inside(frame, drop_limit_errors.__code__):
+            raise DerivationLimitError(problem)
+        # Raised inside the unraisable hook, the error would be printed: the next tick raises.
 
+    sys.unraisablehook = drop_limit_errors
     previous_handler = signal.signal(signal.SIGALRM, check)
     previous_timer = signal.setitimer(signal.ITIMER_REAL, _TICK, _TICK)
     restore_limit = _cap_address_space(memory_bytes)
@@ -109,6 +124,16 @@ def limited(seconds: float | None = None, memory_bytes: int | None = None) -> It
         if previous_timer != (0.0, 0.0):
             signal.setitimer(signal.ITIMER_REAL, *previous_timer)
         restore_limit()
+        sys.unraisablehook = previous_hook
+
+
+def _inside(frame: FrameType | None, code: CodeType) -> bool:
+    """Whether ``code`` runs in ``frame`` or in any frame that called it."""
+    while frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _cap_address_space(extra: int) -> Callable[[], None]:
