@@ -256,16 +256,14 @@ class Walk:
         return self.follow("back", lambda: self.page.go_back())
 
 
-@pytest.mark.parametrize("width", sorted(WIDTHS))
-def test_math_typesets_on_every_page_reached_by_navigation(
-    browser: Browser, site_url: str, width: str
-) -> None:
+def walk_the_learn_track(browser: Browser, base_url: str, width: str) -> None:
     """From Home, *Next* through the whole Learn track, the sidebar to BPTT, the back button
-    and a search result: every page reached without a reload shows all its math drawn (every
-    glyph inked), none twice, no TeX error and no MathJax console message."""
+    and a search result, at ``width`` (a key of :data:`WIDTHS`); fail naming every page whose
+    math is not all drawn (every glyph inked) once, with no TeX error and no MathJax console
+    message, or that was reached by a full reload."""
     context = browser.new_context(viewport=WIDTHS[width])
     try:
-        walk = Walk(context.new_page(), site_url)
+        walk = Walk(context.new_page(), base_url)
         walk.open("")
         reached = [urlsplit(walk.base).path + p for p in LEARN_TRACK]
         visited = [walk.next() for _ in LEARN_TRACK]
@@ -277,6 +275,15 @@ def test_math_typesets_on_every_page_reached_by_navigation(
         assert not walk.report, "\n".join(walk.report)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_math_typesets_on_every_page_reached_by_navigation(
+    browser: Browser, site_url: str, width: str
+) -> None:
+    """On the built site served statically at its `site_url`, every page the Learn-track walk
+    reaches without a reload shows all its math drawn."""
+    walk_the_learn_track(browser, site_url, width)
 
 
 def test_undefined_macro_is_reported_as_an_error(browser: Browser, site_url: str) -> None:

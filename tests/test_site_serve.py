@@ -1,7 +1,9 @@
-"""`mkdocs serve` regenerates from the specs live, and settles instead of rebuilding in a loop.
+"""`mkdocs serve` typesets every page reached by navigation, regenerates from the specs live,
+and settles instead of rebuilding in a loop.
 
-Both tests talk to one server on one copy of the checkout (started once for the module: each
-server start is a full build), and each leaves the spec in a state the other accepts.
+Every test talks to one server on one copy of the checkout (started once for the module, in
+one worker: each server start is a full build). The navigation walks come first, on the
+untouched site; each editing test leaves the spec in a state the others accept.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from site_support import build_env, copy_checkout, free_port
+from test_site_browser import WIDTHS, browser, walk_the_learn_track
+
+pytestmark = pytest.mark.xdist_group("mkdocs-serve")
+__all__ = ["browser"]  # the fixture, imported so that this module's tests can request it
 
 
 def _get(url: str) -> str:
@@ -41,6 +48,7 @@ class Server:
     """A running `mkdocs serve` of a copy of the checkout, with its log so far."""
 
     copy: Path
+    base: str
     page: str
     log: list[str]
     process: subprocess.Popen[str]
@@ -69,13 +77,23 @@ def server() -> Iterator[Server]:
     )
     log: list[str] = []
     threading.Thread(target=lambda: log.extend(process.stdout or []), daemon=True).start()
-    running = Server(copy, f"http://127.0.0.1:{port}/derivations/lstm/", log, process)
+    base = f"http://127.0.0.1:{port}/"
+    running = Server(copy, base, base + "derivations/lstm/", log, process)
     try:
         assert _wait_for(lambda: "forget-gate bias" in _get(running.page), 180), running.output()
         yield running
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_math_typesets_on_every_page_reached_by_navigation_under_serve(
+    browser: Browser, server: Server, width: str
+) -> None:
+    """Under `mkdocs serve` (site_url its own address, live reload injected), every page the
+    Learn-track walk reaches without a reload shows all its math drawn."""
+    walk_the_learn_track(browser, server.base, width)
 
 
 def _generated_mtimes(copy: Path) -> dict[Path, int]:
