@@ -19,7 +19,7 @@ from lstm_sym.derive import derive
 from lstm_sym.kernels import load_kernel
 from lstm_sym.nn import load_torch_module
 from lstm_sym.regenerate import repository_root
-from lstm_sym.spec import builtin_cell_names, parse_spec_file
+from lstm_sym.spec import builtin_cell_names, load_builtin, parse_spec_file
 from lstm_sym.verify.gradcheck import kernel_from_source
 
 ROOT = repository_root()
@@ -193,3 +193,26 @@ def test_missing_torch_names_the_extra() -> None:
         timeout=120,
     )
     assert 'pip install "lstm_sym[torch]"' in result.stdout
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_forward_saves_only_the_histories_backward_reads(cell: str) -> None:
+    """Beyond the inputs, forward saves one history per state and per cached value, no more
+    (a stacked buffer is saved only when every one of its rows holds such a value)."""
+    module, _ = _modules(cell)
+    derivation = (
+        derive(parse_spec_file(USER_SPEC))
+        if cell.startswith("user:")
+        else derive(load_builtin(cell))
+    )
+    xs = torch.randn(T, B, D, dtype=torch.float64, requires_grad=True)
+    params = {
+        name: torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+        for name, shape in module.parameter_shapes(D, H).items()
+    }
+    hs, _ = module.forward(xs, params)
+    saved = hs.grad_fn.saved_tensors[1 + len(params) :]
+    states = derivation.spec.state_names
+    values = [name for name in derivation.cached if name not in states]
+    allowed = (len(values) * T + len(states) * (T + 1)) * B * H
+    assert sum(tensor.numel() for tensor in saved) <= allowed

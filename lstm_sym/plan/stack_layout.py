@@ -139,9 +139,16 @@ def row_order(
 
 
 def activation_blocks(
-    group: LinearGroup, order: tuple[str, ...], kinds: dict[str, tuple[str, str]]
+    group: LinearGroup,
+    order: tuple[str, ...],
+    kinds: dict[str, tuple[str, str]],
+    minimum_rows: int = 2,
 ) -> list[ActivationBlock]:
-    """Runs of two or more adjacent activation rows of a group, in row order."""
+    """Runs of ``minimum_rows`` or more adjacent activation rows of a group, in row order.
+
+    NumPy gains from a block only when it joins rows (one call instead of several); torch
+    also gains from a single row, computed in place instead of into a buffer of its own.
+    """
     blocks: list[ActivationBlock] = []
     position = 0
     while position < len(order):
@@ -151,7 +158,7 @@ def activation_blocks(
         stop = position
         while stop < len(order) and order[stop] in kinds:
             stop += 1
-        if stop - position >= 2:
+        if stop - position >= minimum_rows:
             rows = order[position:stop]
             sigmoid_rows: list[tuple[int, int]] = []
             for offset, target in enumerate(rows, start=position):

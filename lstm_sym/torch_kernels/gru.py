@@ -144,8 +144,6 @@ class SequenceFunction(_torch.autograd.Function):
         _h_seq_out = _h_seq.unbind(0)
         _r_h_seq = _xs.new_empty((_T, _B, _H))
         _r_h_seq_out = _r_h_seq.unbind(0)
-        _h_tilde_seq = _xs.new_empty((_T, _B, _H))
-        _h_tilde_seq_out = _h_tilde_seq.unbind(0)
         for _t in range(_T):
             _a0 = _a0_steps[_t]
             _gemm(h_prev, _W0_h_prev, _a0, _a0)
@@ -156,17 +154,18 @@ class SequenceFunction(_torch.autograd.Function):
             r_h = _torch.mul(h_prev, r, out=_r_h_seq_out[_t])
             _a1 = _a1_steps[_t]
             _gemm(r_h, _W1_r_h, _a1, _a1)
-            a_h = _a1[:, 0:_H]
-            h_tilde = _torch.tanh(a_h, out=_h_tilde_seq_out[_t])
+            # h_tilde: activations in place, one call per kind.
+            _a1[:, 0:_H].tanh_()
+            h_tilde = _a1[:, 0:_H]
             h = _torch.addcmul(h_tilde*z, h_prev, 1 - z, out=_h_seq_out[_t + 1])
             h_prev = h
-        ctx.save_for_backward(_xs, *_tensors[1:7], _h_seq, _r_h_seq, _h_tilde_seq, _a0_seq, )
+        ctx.save_for_backward(_xs, *_tensors[1:7], _h_seq, _r_h_seq, _a0_seq, _a1_seq, )
         return (_h_seq[1:], _h_seq[_T].clone(),)
 
     @staticmethod
     @_once_differentiable
     def backward(ctx, *_grads):  # type: ignore[no-untyped-def, override]
-        (_xs, W_z, b_z, W_r, b_r, W_h, b_h, _h_seq, _r_h_seq, _h_tilde_seq, _a0_seq, ) = ctx.saved_tensors
+        (_xs, W_z, b_z, W_r, b_r, W_h, b_h, _h_seq, _r_h_seq, _a0_seq, _a1_seq, ) = ctx.saved_tensors
         _T, _B, _D = _xs.shape
         _H = _h_seq.shape[2]
         _zero = _xs.new_zeros((_B, _H))
@@ -206,7 +205,7 @@ class SequenceFunction(_torch.autograd.Function):
                 # Steps t0 … t: every forward-only factor of their adjoints, at once.
                 _t0 = _t - _s
                 h_prev = _h_seq[_t0:_t + 1]
-                h_tilde = _h_tilde_seq[_t0:_t + 1]
+                h_tilde = _a1_seq[_t0:_t + 1, :, 0:_H]
                 r = _a0_seq[_t0:_t + 1, :, _H:2 * _H]
                 z = _a0_seq[_t0:_t + 1, :, 0:_H]
                 _fac_block = _fac[: _t + 1 - _t0]

@@ -149,8 +149,6 @@ class SequenceFunction(_torch.autograd.Function):
         _h_seq = _xs.new_empty((_T + 1, _B, _H))
         _h_seq[0] = h_prev
         _h_seq_out = _h_seq.unbind(0)
-        _n_seq = _xs.new_empty((_T, _B, _H))
-        _n_seq_out = _n_seq.unbind(0)
         for _t in range(_T):
             _a0 = _a0_steps[_t]
             _gemm(h_prev, _W0_h_prev, _a0, _a0)
@@ -163,16 +161,16 @@ class SequenceFunction(_torch.autograd.Function):
             _a2 = _a2_steps[_t]
             _gemm(h_prev, _W2_h_prev, _a2, _a2)
             a_hn = _a2[:, 0:_H]
-            n = _torch.tanh(_torch.addcmul(a_xn, a_hn, r), out=_n_seq_out[_t])
+            n = _torch.tanh(_torch.addcmul(a_xn, a_hn, r), out=_a1[:, 0:_H])
             h = _torch.addcmul(n*(1 - z), h_prev, z, out=_h_seq_out[_t + 1])
             h_prev = h
-        ctx.save_for_backward(_xs, *_tensors[1:9], _h_seq, _n_seq, _a0_seq, _a2_seq, )
+        ctx.save_for_backward(_xs, *_tensors[1:9], _h_seq, _a0_seq, _a1_seq, _a2_seq, )
         return (_h_seq[1:], _h_seq[_T].clone(),)
 
     @staticmethod
     @_once_differentiable
     def backward(ctx, *_grads):  # type: ignore[no-untyped-def, override]
-        (_xs, W_r, b_r, W_z, b_z, W_xn, b_xn, W_hn, b_hn, _h_seq, _n_seq, _a0_seq, _a2_seq, ) = ctx.saved_tensors
+        (_xs, W_r, b_r, W_z, b_z, W_xn, b_xn, W_hn, b_hn, _h_seq, _a0_seq, _a1_seq, _a2_seq, ) = ctx.saved_tensors
         _T, _B, _D = _xs.shape
         _H = _h_seq.shape[2]
         _zero = _xs.new_zeros((_B, _H))
@@ -219,7 +217,7 @@ class SequenceFunction(_torch.autograd.Function):
                 _t0 = _t - _s
                 a_hn = _a2_seq[_t0:_t + 1, :, 0:_H]
                 h_prev = _h_seq[_t0:_t + 1]
-                n = _n_seq[_t0:_t + 1]
+                n = _a1_seq[_t0:_t + 1, :, 0:_H]
                 r = _a0_seq[_t0:_t + 1, :, 0:_H]
                 z = _a0_seq[_t0:_t + 1, :, _H:2 * _H]
                 _fac_block = _fac[: _t + 1 - _t0]

@@ -164,8 +164,6 @@ class SequenceFunction(_torch.autograd.Function):
         _o_seq = _xs.new_empty((_T + 1, _B, _H))
         _o_seq[0] = o_prev
         _o_seq_out = _o_seq.unbind(0)
-        _C_tilde_seq = _xs.new_empty((_T, _B, _H))
-        _C_tilde_seq_out = _C_tilde_seq.unbind(0)
         _tanh_C_seq = _xs.new_empty((_T, _B, _H))
         _tanh_C_seq_out = _tanh_C_seq.unbind(0)
         for _t in range(_T):
@@ -181,8 +179,9 @@ class SequenceFunction(_torch.autograd.Function):
             i = _torch.sigmoid(_torch.addcmul(a_i, C_prev, p_i), out=_i_seq_out[_t + 1])
             _a1 = _a1_steps[_t]
             _gemm(h_prev, _W1_h_prev, _a1, _a1)
-            a_C = _a1[:, 0:_H]
-            C_tilde = _torch.tanh(a_C, out=_C_tilde_seq_out[_t])
+            # C_tilde: activations in place, one call per kind.
+            _a1[:, 0:_H].tanh_()
+            C_tilde = _a1[:, 0:_H]
             C = _torch.addcmul(C_tilde*i, C_prev, f, out=_C_seq_out[_t + 1])
             o = _torch.sigmoid(_torch.addcmul(a_o, C, p_o), out=_o_seq_out[_t + 1])
             tanh_C = _torch.tanh(C, out=_tanh_C_seq_out[_t])
@@ -192,13 +191,13 @@ class SequenceFunction(_torch.autograd.Function):
             i_prev = i
             f_prev = f
             o_prev = o
-        ctx.save_for_backward(_xs, *_tensors[1:12], _h_seq, _C_seq, _i_seq, _f_seq, _o_seq, _C_tilde_seq, _tanh_C_seq, )
+        ctx.save_for_backward(_xs, *_tensors[1:12], _h_seq, _C_seq, _i_seq, _f_seq, _o_seq, _tanh_C_seq, _a1_seq, )
         return (_h_seq[1:], _h_seq[_T].clone(), _C_seq[_T].clone(), _i_seq[_T].clone(), _f_seq[_T].clone(), _o_seq[_T].clone(),)
 
     @staticmethod
     @_once_differentiable
     def backward(ctx, *_grads):  # type: ignore[no-untyped-def, override]
-        (_xs, W_f, b_f, W_i, b_i, W_C, b_C, W_o, b_o, p_f, p_i, p_o, _h_seq, _C_seq, _i_seq, _f_seq, _o_seq, _C_tilde_seq, _tanh_C_seq, ) = ctx.saved_tensors
+        (_xs, W_f, b_f, W_i, b_i, W_C, b_C, W_o, b_o, p_f, p_i, p_o, _h_seq, _C_seq, _i_seq, _f_seq, _o_seq, _tanh_C_seq, _a1_seq, ) = ctx.saved_tensors
         _T, _B, _D = _xs.shape
         _H = _h_seq.shape[2]
         _zero = _xs.new_zeros((_B, _H))
@@ -238,7 +237,7 @@ class SequenceFunction(_torch.autograd.Function):
         _dp_p_i = _xs.new_zeros((_H,))
         _dp_p_o = _xs.new_zeros((_H,))
         _C_seq_steps = _C_seq.unbind(0)
-        _C_tilde_seq_steps = _C_tilde_seq.unbind(0)
+        _a1_seq_steps = _a1_seq.unbind(0)
         _f_seq_steps = _f_seq.unbind(0)
         _tanh_C_seq_steps = _tanh_C_seq.unbind(0)
         # Gradients arriving at the final state; the output state's also gets the last step's.
@@ -257,7 +256,7 @@ class SequenceFunction(_torch.autograd.Function):
             if _t == _T - 1 or _s == _steps - 1:
                 # Steps t0 … t: every forward-only factor of their adjoints, at once.
                 _t0 = _t - _s
-                C_tilde = _C_tilde_seq[_t0:_t + 1]
+                C_tilde = _a1_seq[_t0:_t + 1, :, 0:_H]
                 f = _f_seq[_t0 + 1:_t + 1 + 1]
                 i = _i_seq[_t0 + 1:_t + 1 + 1]
                 o = _o_seq[_t0 + 1:_t + 1 + 1]
@@ -279,7 +278,7 @@ class SequenceFunction(_torch.autograd.Function):
             _da0 = _da0_steps[_s]
             _da1 = _da1_steps[_s]
             C_prev = _C_seq_steps[_t]
-            C_tilde = _C_tilde_seq_steps[_t]
+            C_tilde = _a1_seq_steps[_t][:, 0:_H]
             f = _f_seq_steps[_t + 1]
             tanh_C = _tanh_C_seq_steps[_t]
             _dh_next = _dhs_steps[_t - 1] if _t else _zero

@@ -139,35 +139,30 @@ class SequenceFunction(_torch.autograd.Function):
         _C_seq = _xs.new_empty((_T + 1, _B, _H))
         _C_seq[0] = C_prev
         _C_seq_out = _C_seq.unbind(0)
-        _f_seq = _xs.new_empty((_T, _B, _H))
-        _f_seq_out = _f_seq.unbind(0)
-        _C_tilde_seq = _xs.new_empty((_T, _B, _H))
-        _C_tilde_seq_out = _C_tilde_seq.unbind(0)
-        _o_seq = _xs.new_empty((_T, _B, _H))
-        _o_seq_out = _o_seq.unbind(0)
         _tanh_C_seq = _xs.new_empty((_T, _B, _H))
         _tanh_C_seq_out = _tanh_C_seq.unbind(0)
         for _t in range(_T):
             _a0 = _a0_steps[_t]
             _gemm(h_prev, _W0_h_prev, _a0, _a0)
+            # C_tilde: activations in place, one call per kind.
+            _a0[:, _H:2 * _H].tanh_()
             a_f = _a0[:, 0:_H]
-            a_C = _a0[:, _H:2 * _H]
             a_o = _a0[:, 2 * _H:3 * _H]
-            f = _torch.sigmoid(_torch.addcmul(a_f, C_prev, p_f), out=_f_seq_out[_t])
-            C_tilde = _torch.tanh(a_C, out=_C_tilde_seq_out[_t])
+            C_tilde = _a0[:, _H:2 * _H]
+            f = _torch.sigmoid(_torch.addcmul(a_f, C_prev, p_f), out=_a0[:, 0:_H])
             C = _torch.addcmul(C_tilde, C_prev, f, out=_C_seq_out[_t + 1])
-            o = _torch.sigmoid(_torch.addcmul(a_o, C, p_o), out=_o_seq_out[_t])
+            o = _torch.sigmoid(_torch.addcmul(a_o, C, p_o), out=_a0[:, 2 * _H:3 * _H])
             tanh_C = _torch.tanh(C, out=_tanh_C_seq_out[_t])
             h = _torch.mul(o, tanh_C, out=_h_seq_out[_t + 1])
             h_prev = h
             C_prev = C
-        ctx.save_for_backward(_xs, *_tensors[1:9], _h_seq, _C_seq, _f_seq, _C_tilde_seq, _o_seq, _tanh_C_seq, )
+        ctx.save_for_backward(_xs, *_tensors[1:9], _h_seq, _C_seq, _tanh_C_seq, _a0_seq, )
         return (_h_seq[1:], _h_seq[_T].clone(), _C_seq[_T].clone(),)
 
     @staticmethod
     @_once_differentiable
     def backward(ctx, *_grads):  # type: ignore[no-untyped-def, override]
-        (_xs, W_f, b_f, W_C, b_C, W_o, b_o, p_f, p_o, _h_seq, _C_seq, _f_seq, _C_tilde_seq, _o_seq, _tanh_C_seq, ) = ctx.saved_tensors
+        (_xs, W_f, b_f, W_C, b_C, W_o, b_o, p_f, p_o, _h_seq, _C_seq, _tanh_C_seq, _a0_seq, ) = ctx.saved_tensors
         _T, _B, _D = _xs.shape
         _H = _h_seq.shape[2]
         _zero = _xs.new_zeros((_B, _H))
@@ -200,9 +195,9 @@ class SequenceFunction(_torch.autograd.Function):
                 # Steps t0 … t: every forward-only factor of their adjoints, at once.
                 _t0 = _t - _s
                 C_prev = _C_seq[_t0:_t + 1]
-                C_tilde = _C_tilde_seq[_t0:_t + 1]
-                f = _f_seq[_t0:_t + 1]
-                o = _o_seq[_t0:_t + 1]
+                C_tilde = _a0_seq[_t0:_t + 1, :, _H:2 * _H]
+                f = _a0_seq[_t0:_t + 1, :, 0:_H]
+                o = _a0_seq[_t0:_t + 1, :, 2 * _H:3 * _H]
                 tanh_C = _tanh_C_seq[_t0:_t + 1]
                 _fac_block = _fac[: _t + 1 - _t0]
                 # fac_a_f__C = C_prev*f*(1 - f)

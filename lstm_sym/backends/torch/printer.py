@@ -29,7 +29,7 @@ from ...derive.model import Derivation, ForwardValue, LinearGroup
 from ...derive.reverse import seed_symbol
 from ...plan.adjoint_factors import AdjointPlan, LinearForm
 from ...plan.kernel_plan import KernelPlan, build_plan
-from ...plan.stack_layout import ActivationBlock
+from ...plan.stack_layout import ActivationBlock, activation_blocks, activation_kinds
 from ...spec.model import CellSpec, LinearMap, previous
 from ...templating import template_environment
 from ..python_text import module_preamble
@@ -57,6 +57,9 @@ class TorchGroup:
     maps: dict[str, LinearMap]
     operands: tuple[str, ...]
     blocks: tuple[ActivationBlock, ...]
+    #: (value, row): values written with ``out=`` over the row of the one pre-activation
+    #: they read, so that the stacked buffer, saved whole, holds them (see _in_place_rows).
+    written_rows: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,16 +92,17 @@ def torch_plan(plan: KernelPlan) -> TorchPlan:
             "build_plan(derivation, halve_sigmoid_rows=False)"
         )
     derivation = plan.derivation
-    groups = {
-        stacked.group.index: TorchGroup(
+    groups = {}
+    for stacked in plan.groups:
+        blocks, written = _in_place_rows(derivation, stacked.group, stacked.row_order)
+        groups[stacked.group.index] = TorchGroup(
             stacked.group.index,
             stacked.row_order,
             {m.target: m for m in stacked.group.maps},
             stacked.group.operands,
-            stacked.blocks,
+            blocks if blocks is not None else stacked.blocks,
+            written,
         )
-        for stacked in plan.groups
-    }
     stages: list[ForwardValue | TorchGroup] = []
     for stage in derivation.stages:
         stages.append(groups[stage.index] if isinstance(stage, LinearGroup) else stage)
@@ -110,6 +114,60 @@ def torch_plan(plan: KernelPlan) -> TorchPlan:
         adjoints=plan.adjoints,
         parameter_adjoints=tuple(a.name for a in derivation.parameter_adjoints),
     )
+
+
+def _in_place_rows(
+    derivation: Derivation, group: LinearGroup, order: tuple[str, ...]
+) -> tuple[tuple[ActivationBlock, ...] | None, tuple[tuple[str, int], ...]]:
+    """Whether every row of a stacked group can end the step holding a value backward reads.
+
+    A row qualifies when backward reads its pre-activation ``a`` itself, or when ``a`` is
+    read once, by the equation of a cached value ``v`` (not a state), and backward never reads
+    ``a``: ``v`` is then written over ``a`` (an activation in place, as in a block, or ``out=``
+    the row). When every row of the
+    group qualifies, the group's buffer, which forward fills anyway, is saved in place of one
+    history per value: for the peephole LSTM, 7 buffers of (T, B, H) alive at the end of
+    forward instead of 11.
+
+    Returns
+    -------
+    blocks : tuple of ActivationBlock or None
+        The activation runs, single rows included; None when not every row qualifies (keep
+        the plan's blocks).
+    written_rows : tuple of (str, int)
+        The other qualifying rows' values and rows (empty when not every row qualifies).
+    """
+    states = set(derivation.spec.state_names)
+    cached = set(derivation.cached)
+    kinds = activation_kinds(derivation)
+    readers: dict[str, list[ForwardValue]] = {}
+    for stage in derivation.stages:
+        if isinstance(stage, ForwardValue):
+            for symbol in stage.expr.free_symbols:
+                readers.setdefault(symbol.name, []).append(stage)
+    written: list[tuple[str, int]] = []
+    taken: set[str] = set()
+    for row, target in enumerate(order):
+        if target in kinds:
+            taken.add(kinds[target][1])
+            continue
+        if target in cached and target not in states:
+            continue  # the row holds a value backward reads as it is
+        found = readers.get(target, [])
+        value = found[0].target if len(found) == 1 else None
+        if (
+            value is None
+            or value in taken
+            or value in states
+            or value not in cached
+            or target in cached
+            or target in states
+        ):
+            return None, ()
+        taken.add(value)
+        written.append((value, row))
+    blocks = activation_blocks(group, order, kinds, minimum_rows=1)
+    return tuple(blocks), tuple(written)
 
 
 # ---------------------------------------------------------------------------- printing
@@ -234,20 +292,20 @@ class _Builder:
             for block in group.blocks:
                 for offset, output in enumerate(block.outputs):
                     self.block_outputs[output] = (group, block.first + offset)
+        self.written_rows: dict[str, tuple[TorchGroup, int]] = {
+            name: (group, row) for group in self.plan.groups for name, row in group.written_rows
+        }
+        in_rows = {**self.block_outputs, **self.written_rows}
         cached = set(self.plan.cached)
         self.saved_groups = sorted(
             {
-                self.row_of[name][0].index
-                if name in self.row_of
-                else self.block_outputs[name][0].index
+                self.row_of[name][0].index if name in self.row_of else in_rows[name][0].index
                 for name in cached
-                if name in self.row_of or name in self.block_outputs
+                if name in self.row_of or name in in_rows
             }
         )
         self.listed = [
-            name
-            for name in self.plan.cached
-            if name not in self.row_of and name not in self.block_outputs
+            name for name in self.plan.cached if name not in self.row_of and name not in in_rows
         ]
         self.listed = [name for name in self.listed if name not in self.states]
         for name in self.states:
@@ -255,7 +313,7 @@ class _Builder:
             self.histories[name] = _History(f"_{name}_seq", 1)
         for name in self.listed:
             self.histories[name] = _History(f"_{name}_seq")
-        for name, (group, position) in list(self.row_of.items()) + list(self.block_outputs.items()):
+        for name, (group, position) in list(self.row_of.items()) + list(in_rows.items()):
             if group.index in self.saved_groups and name not in self.histories:
                 if name in self.row_of and any(name == b_out for b_out in self.block_outputs):
                     continue
@@ -264,15 +322,19 @@ class _Builder:
                 )
         self.histories[self.input] = _History("_xs")
         self.parameters = set(self.spec.parameter_names)
-        # Rows whose pre-activation a block overwrites: their target is no longer readable.
-        self.overwritten = {
+        # Rows whose pre-activation a block overwrites before anything reads it, and rows a
+        # value is written over after its one reader: neither is readable afterwards.
+        self.activated = {
             group.order[block.first + k]
             for group in self.plan.groups
             for block in group.blocks
             for k in range(len(block.outputs))
         }
-        for name in self.overwritten:
-            if name in self.histories and name not in self.block_outputs:
+        overwritten = self.activated | {
+            group.order[row] for group, row in self.written_rows.values()
+        }
+        for name in overwritten:
+            if name in self.histories and name not in in_rows:
                 del self.histories[name]
 
     # -- forward ---------------------------------------------------------------------------
@@ -338,6 +400,9 @@ class _Builder:
             return f"_{name}_seq_out[_t + 1]"
         if name in self.listed:
             return f"_{name}_seq_out[_t]"
+        if name in self.written_rows:
+            group, row = self.written_rows[name]
+            return f"_a{group.index}[:, {_span(row, row + 1)}]"
         return None
 
     def forward_step(self) -> list[str]:
@@ -375,7 +440,7 @@ class _Builder:
                     for kind, first, stop in kinds:
                         lines.append(f"_a{k}[:, {_span(first, stop)}].{kind}_()")
                 for position, target in enumerate(stage.order):
-                    if target in used and target not in self.overwritten:
+                    if target in used and target not in self.activated:
                         lines.append(f"{target} = _a{k}[:, {_span(position, position + 1)}]")
                 for block in stage.blocks:
                     for offset, output in enumerate(block.outputs):
