@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Request,
+    Response,
+    sync_playwright,
+)
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from site_support import NAV_PAGES, require_built_site, serve, site_port
 
 CHROMIUM = os.environ.get("LSTM_SYM_CHROMIUM", "/usr/bin/chromium")
@@ -71,6 +81,7 @@ class PageLog:
     errors: list[str] = dataclasses.field(default_factory=list)
     foreign: list[str] = dataclasses.field(default_factory=list)
     failed: list[str] = dataclasses.field(default_factory=list)
+    pending: set[Request] = dataclasses.field(default_factory=set)
 
 
 def all_pages(site: Path) -> list[str]:
@@ -103,6 +114,7 @@ def _watch(page: Page, base_url: str) -> PageLog:
             log.errors.append(f"console: {message.text}")
 
     def on_request(request: Request) -> None:
+        log.pending.add(request)
         url = urlsplit(request.url)
         if url.scheme in {"http", "https", "ws", "wss"} and url.netloc != host:
             log.foreign.append(request.url)
@@ -115,7 +127,27 @@ def _watch(page: Page, base_url: str) -> PageLog:
     page.on("pageerror", lambda exc: log.errors.append(f"page error: {exc}"))
     page.on("request", on_request)
     page.on("response", on_response)
+
+    def on_finished(request: Request) -> None:
+        log.pending.discard(request)
+
+    def on_failed(request: Request) -> None:
+        log.pending.discard(request)
+        log.failed.append(f"failed ({request.failure}) {request.url}")
+
+    page.on("requestfinished", on_finished)
+    page.on("requestfailed", on_failed)
     return log
+
+
+def _settle(page: Page, log: PageLog) -> None:
+    """Wait until the page's fonts have loaded and every request it started has ended (so that
+    a late failure is logged), failing after 30 s."""
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    deadline = time.monotonic() + 30
+    while log.pending:
+        assert time.monotonic() < deadline, f"requests still open after 30 s: {log.pending}"
+        page.wait_for_timeout(20)
 
 
 def _check_page(browser: Browser, url: str) -> tuple[PageLog, dict[str, object]]:
@@ -126,7 +158,7 @@ def _check_page(browser: Browser, url: str) -> tuple[PageLog, dict[str, object]]
         page.goto(url, wait_until="load")
         page.evaluate(WAIT_FOR_MATH)
         problems: dict[str, object] = page.evaluate(MATH_PROBLEMS)
-        page.wait_for_load_state("networkidle")
+        _settle(page, log)
         return log, problems
     finally:
         context.close()
@@ -221,32 +253,56 @@ class Walk:
             self.report.append(f"next -> {self.page.url}: a fragment on a page's address")
         return path
 
+    def _reopen_once(self, toggle: str, open_it: Callable[[], None], shown: Locator) -> None:
+        """Run ``open_it`` and wait for ``shown``; open again once if Material closed it.
+
+        Material closes the drawer and the search 125 ms after every navigation
+        (``#__drawer``, ``#__search``). A click that lands in that window opens the panel only
+        for it to close again; a reader then opens it again, and so does this walk, once.
+        """
+        open_it()
+        try:
+            shown.wait_for(state="visible", timeout=3000)
+        except PlaywrightTimeoutError:
+            if self.page.evaluate(f"() => document.getElementById('{toggle}').checked"):
+                raise  # open, yet not shown: not the closing race
+            open_it()
+            shown.wait_for(state="visible")
+
     def sidebar(self, target: str) -> str:
         """Follow the primary navigation's link to ``target`` (on a phone: through the drawer
         and the Learn section)."""
+        link = self.page.locator(f"nav.md-nav--primary a.md-nav__link[href$='{target}']").first
+        drawer = self.page.locator("label.md-header__button[for='__drawer']")
+
+        def open_drawer() -> None:
+            drawer.click()
+            if not self.page.locator("#__nav_2").is_checked():
+                self.page.locator("nav.md-nav--primary label[for='__nav_2']").first.click()
 
         def act() -> None:
-            drawer = self.page.locator("label.md-header__button[for='__drawer']")
             if drawer.is_visible():  # a phone: the navigation is a drawer of sliding panels
-                drawer.click()
-                if not self.page.locator("#__nav_2").is_checked():
-                    self.page.locator("nav.md-nav--primary label[for='__nav_2']").first.click()
-            link = self.page.locator(f"nav.md-nav--primary a.md-nav__link[href$='{target}']")
-            link.first.click()
+                self._reopen_once("__drawer", open_drawer, link)
+            link.click()
 
         return self.follow("sidebar", act)
 
     def search(self, query: str) -> str:
         """Type ``query`` into the search box and follow the first result."""
+        box = self.page.locator("input.md-search__input")
+        result = self.page.locator("li.md-search-result__item > a").first
 
-        def act() -> None:
+        def open_search() -> None:
             opener = self.page.locator("label.md-header__button[for='__search']").first
             if opener.is_visible():  # on a phone the search box hides behind an icon
                 opener.click()
-            self.page.locator("input.md-search__input").click()
-            self.page.keyboard.type(query)
-            result = self.page.locator("li.md-search-result__item > a").first
-            result.wait_for(state="visible")
+            box.blur()  # Material opens the search on the box's focus event
+            box.click()
+            if not box.input_value():
+                self.page.keyboard.type(query)
+
+        def act() -> None:
+            self._reopen_once("__search", open_search, result)
             result.click()
 
         return self.follow("search", act)
