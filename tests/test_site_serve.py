@@ -1,9 +1,12 @@
 """`mkdocs serve` typesets every page reached by navigation, regenerates from the specs live,
 and settles instead of rebuilding in a loop.
 
-Every test talks to one server on one copy of the checkout (started once for the module, in
-one worker: each server start is a full build). The navigation walks come first, on the
-untouched site; each editing test leaves the spec in a state the others accept.
+Every test talks to one server on one copy of the checkout (started once for the module:
+each server start is a full build). The module runs in the worker of the shared site build
+(it uses ``require_built_site``, see conftest.py), after that build: the server's first build
+then finds the kernels of these identical sources verified, instead of verifying them again
+at the same time on the other core. The navigation walks come first, on the untouched site;
+each editing test leaves the spec in a state the others accept.
 """
 
 from __future__ import annotations
@@ -19,10 +22,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
-from site_support import build_env, copy_checkout, free_port
+from site_support import build_env, copy_checkout, free_port, require_built_site
 from test_site_browser import WIDTHS, browser, walk_the_learn_track
 
-pytestmark = pytest.mark.xdist_group("mkdocs-serve")
 __all__ = ["browser"]  # the fixture, imported so that this module's tests can request it
 
 
@@ -66,6 +68,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
+    require_built_site()  # its verification results are the server's first build's (above)
     copy = copy_checkout("lstm_sym_serve_")
     port = free_port()
     env = build_env(pythonpath=copy)
