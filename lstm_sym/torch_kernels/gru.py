@@ -148,15 +148,15 @@ class SequenceFunction(_torch.autograd.Function):
             _a0 = _a0_steps[_t]
             _gemm(h_prev, _W0_h_prev, _a0, _a0)
             # z, r: activations in place, one call per kind.
-            _a0[:, 0:2 * _H].sigmoid_()
+            _a0.sigmoid_()
             z = _a0[:, 0:_H]
             r = _a0[:, _H:2 * _H]
             r_h = _torch.mul(h_prev, r, out=_r_h_seq_out[_t])
             _a1 = _a1_steps[_t]
             _gemm(r_h, _W1_r_h, _a1, _a1)
             # h_tilde: activations in place, one call per kind.
-            _a1[:, 0:_H].tanh_()
-            h_tilde = _a1[:, 0:_H]
+            _a1.tanh_()
+            h_tilde = _a1
             h = _torch.addcmul(h_tilde*z, h_prev, 1 - z, out=_h_seq_out[_t + 1])
             h_prev = h
         ctx.save_for_backward(_xs, *_tensors[1:7], _h_seq, _r_h_seq, _a0_seq, _a1_seq, )
@@ -205,7 +205,7 @@ class SequenceFunction(_torch.autograd.Function):
                 # Steps t0 … t: every forward-only factor of their adjoints, at once.
                 _t0 = _t - _s
                 h_prev = _h_seq[_t0:_t + 1]
-                h_tilde = _a1_seq[_t0:_t + 1, :, 0:_H]
+                h_tilde = _a1_seq[_t0:_t + 1]
                 r = _a0_seq[_t0:_t + 1, :, _H:2 * _H]
                 z = _a0_seq[_t0:_t + 1, :, 0:_H]
                 _fac_block = _fac[: _t + 1 - _t0]

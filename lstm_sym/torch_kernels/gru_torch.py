@@ -153,15 +153,15 @@ class SequenceFunction(_torch.autograd.Function):
             _a0 = _a0_steps[_t]
             _gemm(h_prev, _W0_h_prev, _a0, _a0)
             # r, z: activations in place, one call per kind.
-            _a0[:, 0:2 * _H].sigmoid_()
+            _a0.sigmoid_()
             r = _a0[:, 0:_H]
             z = _a0[:, _H:2 * _H]
             _a1 = _a1_steps[_t]
-            a_xn = _a1[:, 0:_H]
+            a_xn = _a1
             _a2 = _a2_steps[_t]
             _gemm(h_prev, _W2_h_prev, _a2, _a2)
-            a_hn = _a2[:, 0:_H]
-            n = _torch.tanh(_torch.addcmul(a_xn, a_hn, r), out=_a1[:, 0:_H])
+            a_hn = _a2
+            n = _torch.tanh(_torch.addcmul(a_xn, a_hn, r), out=_a1)
             h = _torch.addcmul(n*(1 - z), h_prev, z, out=_h_seq_out[_t + 1])
             h_prev = h
         ctx.save_for_backward(_xs, *_tensors[1:9], _h_seq, _a0_seq, _a1_seq, _a2_seq, )
@@ -215,9 +215,9 @@ class SequenceFunction(_torch.autograd.Function):
             if _t == _T - 1 or _s == _steps - 1:
                 # Steps t0 … t: every forward-only factor of their adjoints, at once.
                 _t0 = _t - _s
-                a_hn = _a2_seq[_t0:_t + 1, :, 0:_H]
+                a_hn = _a2_seq[_t0:_t + 1]
                 h_prev = _h_seq[_t0:_t + 1]
-                n = _a1_seq[_t0:_t + 1, :, 0:_H]
+                n = _a1_seq[_t0:_t + 1]
                 r = _a0_seq[_t0:_t + 1, :, 0:_H]
                 z = _a0_seq[_t0:_t + 1, :, _H:2 * _H]
                 _fac_block = _fac[: _t + 1 - _t0]

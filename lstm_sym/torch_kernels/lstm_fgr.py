@@ -180,8 +180,8 @@ class SequenceFunction(_torch.autograd.Function):
             _a1 = _a1_steps[_t]
             _gemm(h_prev, _W1_h_prev, _a1, _a1)
             # C_tilde: activations in place, one call per kind.
-            _a1[:, 0:_H].tanh_()
-            C_tilde = _a1[:, 0:_H]
+            _a1.tanh_()
+            C_tilde = _a1
             C = _torch.addcmul(C_tilde*i, C_prev, f, out=_C_seq_out[_t + 1])
             o = _torch.sigmoid(_torch.addcmul(a_o, C, p_o), out=_o_seq_out[_t + 1])
             tanh_C = _torch.tanh(C, out=_tanh_C_seq_out[_t])
@@ -256,7 +256,7 @@ class SequenceFunction(_torch.autograd.Function):
             if _t == _T - 1 or _s == _steps - 1:
                 # Steps t0 … t: every forward-only factor of their adjoints, at once.
                 _t0 = _t - _s
-                C_tilde = _a1_seq[_t0:_t + 1, :, 0:_H]
+                C_tilde = _a1_seq[_t0:_t + 1]
                 f = _f_seq[_t0 + 1:_t + 1 + 1]
                 i = _i_seq[_t0 + 1:_t + 1 + 1]
                 o = _o_seq[_t0 + 1:_t + 1 + 1]
@@ -278,7 +278,7 @@ class SequenceFunction(_torch.autograd.Function):
             _da0 = _da0_steps[_s]
             _da1 = _da1_steps[_s]
             C_prev = _C_seq_steps[_t]
-            C_tilde = _a1_seq_steps[_t][:, 0:_H]
+            C_tilde = _a1_seq_steps[_t]
             f = _f_seq_steps[_t + 1]
             tanh_C = _tanh_C_seq_steps[_t]
             _dh_next = _dhs_steps[_t - 1] if _t else _zero

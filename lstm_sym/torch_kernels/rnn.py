@@ -128,7 +128,7 @@ class SequenceFunction(_torch.autograd.Function):
         for _t in range(_T):
             _a0 = _a0_steps[_t]
             _gemm(h_prev, _W0_h_prev, _a0, _a0)
-            a_h = _a0[:, 0:_H]
+            a_h = _a0
             h = _torch.tanh(a_h, out=_h_seq_out[_t + 1])
             h_prev = h
         ctx.save_for_backward(_xs, *_tensors[1:3], _h_seq, )

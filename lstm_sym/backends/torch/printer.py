@@ -251,6 +251,18 @@ def _span(first: int, stop: int) -> str:
     return f"{_size(first)}:{_size(stop)}"
 
 
+def _rows(group: TorchGroup, first: int, stop: int) -> str | None:
+    """Columns of rows ``first … stop − 1`` in a group's stacked buffer; None for all of them
+    (no slice: one dispatch fewer per use, which counts in a one-row group's step)."""
+    return None if (first, stop) == (0, len(group.order)) else _span(first, stop)
+
+
+def _in_rows(buffer: str, group: TorchGroup, first: int, stop: int) -> str:
+    """``buffer`` restricted to rows ``first … stop − 1`` of ``group``."""
+    columns = _rows(group, first, stop)
+    return buffer if columns is None else f"{buffer}[:, {columns}]"
+
+
 # ---------------------------------------------------------------------------- the builder
 
 
@@ -318,7 +330,7 @@ class _Builder:
                 if name in self.row_of and any(name == b_out for b_out in self.block_outputs):
                     continue
                 self.histories[name] = _History(
-                    f"_a{group.index}_seq", 0, _span(position, position + 1)
+                    f"_a{group.index}_seq", 0, _rows(group, position, position + 1)
                 )
         self.histories[self.input] = _History("_xs")
         self.parameters = set(self.spec.parameter_names)
@@ -402,7 +414,7 @@ class _Builder:
             return f"_{name}_seq_out[_t]"
         if name in self.written_rows:
             group, row = self.written_rows[name]
-            return f"_a{group.index}[:, {_span(row, row + 1)}]"
+            return _in_rows(f"_a{group.index}", group, row, row + 1)
         return None
 
     def forward_step(self) -> list[str]:
@@ -438,15 +450,17 @@ class _Builder:
                     names = ", ".join(block.outputs)
                     lines.append(f"# {names}: activations in place, one call per kind.")
                     for kind, first, stop in kinds:
-                        lines.append(f"_a{k}[:, {_span(first, stop)}].{kind}_()")
+                        lines.append(f"{_in_rows(f'_a{k}', stage, first, stop)}.{kind}_()")
                 for position, target in enumerate(stage.order):
                     if target in used and target not in self.activated:
-                        lines.append(f"{target} = _a{k}[:, {_span(position, position + 1)}]")
+                        lines.append(
+                            f"{target} = {_in_rows(f'_a{k}', stage, position, position + 1)}"
+                        )
                 for block in stage.blocks:
                     for offset, output in enumerate(block.outputs):
                         if output in used:
                             row = block.first + offset
-                            lines.append(f"{output} = _a{k}[:, {_span(row, row + 1)}]")
+                            lines.append(f"{output} = {_in_rows(f'_a{k}', stage, row, row + 1)}")
                 continue
             if stage.target in self.block_outputs:
                 continue
