@@ -124,10 +124,9 @@ def _in_place_rows(
     A row qualifies when backward reads its pre-activation ``a`` itself, or when ``a`` is
     read once, by the equation of a cached value ``v`` (not a state), and backward never reads
     ``a``: ``v`` is then written over ``a`` (an activation in place, as in a block, or ``out=``
-    the row). When every row of the
-    group qualifies, the group's buffer, which forward fills anyway, is saved in place of one
-    history per value: for the peephole LSTM, 7 buffers of (T, B, H) alive at the end of
-    forward instead of 11.
+    the row). When every row of the group qualifies, the group's buffer, which forward fills
+    anyway, is saved in place of one history per value: for the peephole LSTM, 7 buffers of
+    (T, B, H) alive at the end of forward instead of 11.
 
     Returns
     -------
