@@ -674,6 +674,11 @@ class _Builder:
                 )
             )
             target = out or f"_v_{name}"
+            out_arg = f", out={out})" if out else ")"  # closes a call, into ``out`` if given
+
+            def store(value: str) -> None:
+                lines.append(value if out else f"{target} = {value}")
+
             current: str | None = extra
             fresh = False
             comment = f"# d_{name} = {sympy.sstr(form.expr)}" + (f" + {extra}" if extra else "")
@@ -686,7 +691,7 @@ class _Builder:
                 if current is None:
                     if bare == 1:
                         if negative:
-                            value = f"_torch.neg({src}" + (f", out={out})" if out else ")")
+                            value = f"_torch.neg({src}{out_arg}"
                         elif out:
                             value = f"{out}.copy_({src})"
                         else:
@@ -694,10 +699,10 @@ class _Builder:
                             continue
                     else:
                         factor = coefficient_code(bare)
-                        value = f"_torch.mul({src}, {factor}" + (f", out={out})" if out else ")")
+                        value = f"_torch.mul({src}, {factor}{out_arg}"
                         if negative:
                             value += ".neg_()"
-                    lines.append(value if out else f"{target} = {value}")
+                    store(value)
                     current, fresh = target, True
                     continue
                 alpha = ", value=-1" if negative else ""
@@ -711,26 +716,18 @@ class _Builder:
                 if fresh:
                     lines.append(f"{target}.{call[0]}({args})")
                 else:
-                    value = f"_torch.{call[1]}({current}, {args}" + (
-                        f", out={out})" if out else ")"
-                    )
-                    lines.append(value if out else f"{target} = {value}")
+                    store(f"_torch.{call[1]}({current}, {args}{out_arg}")
                     current, fresh = target, True
             for k, operand in gemms:
                 if current is None:
-                    value = f"_gemm(_da{k}, _W{k}_{operand}_T" + (f", out={out})" if out else ")")
-                    lines.append(value if out else f"{target} = {value}")
+                    store(f"_gemm(_da{k}, _W{k}_{operand}_T{out_arg}")
                 elif fresh:
                     lines.append(f"_gemm(_da{k}, _W{k}_{operand}_T, {target}, {target})")
                 else:
-                    value = f"_gemm(_da{k}, _W{k}_{operand}_T, {current}" + (
-                        f", out={out})" if out else ")"
-                    )
-                    lines.append(value if out else f"{target} = {value}")
+                    store(f"_gemm(_da{k}, _W{k}_{operand}_T, {current}{out_arg}")
                 current, fresh = target, True
             if current is None:
-                value = f"{out}.zero_()" if out else "_torch.zeros_like(_zero)"
-                lines.append(value if out else f"{target} = {value}")
+                store(f"{out}.zero_()" if out else "_torch.zeros_like(_zero)")
                 current = target
             return current
 
