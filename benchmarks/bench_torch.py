@@ -36,14 +36,20 @@ MEMORY_SHAPE = (1000, 32, 32, 32)
 # ---------------------------------------------------------------- autograd loops (plain torch)
 
 
-def loop_lstm(torch, xs, p, state):  # type: ignore[no-untyped-def]
-    """The LSTM as a researcher writes it: hoisted input GEMM, autograd through the loop."""
+def _stacked_gates(torch, xs, p):  # type: ignore[no-untyped-def]
+    """H, the input projection of every step at once (T, B, 4H, gates f, i, C, o) and the
+    stacked recurrent weights transposed (H, 4H): the hoisting a researcher writes first."""
     H = p["W_f"].shape[0]
     W = torch.cat([p["W_f"], p["W_i"], p["W_C"], p["W_o"]])
     b = torch.cat([p["b_f"], p["b_i"], p["b_C"], p["b_o"]])
     T, B, D = xs.shape
     xw = torch.addmm(b, xs.reshape(T * B, D), W[:, H:].t()).view(T, B, 4 * H)
-    W_hT = W[:, :H].t()
+    return H, xw, W[:, :H].t()
+
+
+def loop_lstm(torch, xs, p, state):  # type: ignore[no-untyped-def]
+    """The LSTM as a researcher writes it: hoisted input GEMM, autograd through the loop."""
+    H, xw, W_hT = _stacked_gates(torch, xs, p)
     h, C = state["h"], state["C"]
     outputs = []
     for x_t in xw.unbind(0):
@@ -61,12 +67,7 @@ def loop_lstm(torch, xs, p, state):  # type: ignore[no-untyped-def]
 
 def loop_peephole(torch, xs, p, state):  # type: ignore[no-untyped-def]
     """Peephole LSTM (gates also read the cell) as an autograd loop."""
-    H = p["W_f"].shape[0]
-    W = torch.cat([p["W_f"], p["W_i"], p["W_C"], p["W_o"]])
-    b = torch.cat([p["b_f"], p["b_i"], p["b_C"], p["b_o"]])
-    T, B, D = xs.shape
-    xw = torch.addmm(b, xs.reshape(T * B, D), W[:, H:].t()).view(T, B, 4 * H)
-    W_hT = W[:, :H].t()
+    H, xw, W_hT = _stacked_gates(torch, xs, p)
     h, C = state["h"], state["C"]
     outputs = []
     for x_t in xw.unbind(0):
